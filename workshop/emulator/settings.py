@@ -10,9 +10,11 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["Settings", "DEFAULT_PORT", "SettingsError"]
+__all__ = ["Settings", "DEFAULT_PORT", "SERVER_NAME", "SettingsError"]
 
 DEFAULT_PORT = 4580
+# How the status endpoint names itself, so a client can tell our cloud from another program.
+SERVER_NAME = "workshop-local-cloud"
 
 
 class SettingsError(ValueError):

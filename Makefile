@@ -1,0 +1,45 @@
+# Every target bootstraps .venv itself: a fresh clone needs only Python 3.10+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= $(or $(WORKSHOP_PORT),4580)
+
+.PHONY: lab test bench lint cloud down clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Python 3.10+ is needed: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## lab: start the local cloud, deploy template.yaml, open JupyterLab on notebooks/
+lab: $(STAMP)
+	$(BIN)/python -m workshop up --port $(PORT)
+	@if [ -f template.yaml ]; then $(BIN)/python -m workshop deploy --port $(PORT); fi
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(JUPYTER_ARGS)
+
+## cloud: only start the local cloud (and deploy template.yaml)
+cloud: $(STAMP)
+	$(BIN)/python -m workshop up --port $(PORT)
+	@if [ -f template.yaml ]; then $(BIN)/python -m workshop deploy --port $(PORT); fi
+
+## test: the whole test suite, notebooks included, against a private local cloud
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: measure the local cloud and append the figures to benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+## lint: ruff on the code, cfn-lint on the template
+lint: $(STAMP)
+	$(BIN)/ruff check workshop tests benchmarks
+	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml; fi
+
+down: $(STAMP)
+	$(BIN)/python -m workshop down --port $(PORT)
+
+clean: down
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,239 @@
+"""``python -m workshop`` / ``workshop``: run the local cloud and deploy to it.
+
+Every command exits 0 on success and otherwise prints one line saying why, then exits
+non-zero; ``--json`` variants print machine-readable output for scripts and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from . import cloud
+from .emulator.settings import SettingsError
+
+__all__ = ["main"]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    if args.foreground:
+        from .emulator import server
+
+        argv = ["--port", str(cloud.settings(port=args.port).port)]
+        if args.time_scale is not None:
+            argv += ["--time-scale", str(args.time_scale)]
+        return server.main(argv)
+    started = time.perf_counter()
+    state = cloud.up(port=args.port, time_scale=args.time_scale)
+    took = time.perf_counter() - started
+    note = "" if state["uptime_seconds"] > took + 1 else f" (ready in {took:.2f} s)"
+    print(f"local cloud running at {state['endpoint']}, pid {state['pid']}, "
+          f"time scale {state['time_scale']:g}{note}")
+    if args.time_scale is not None and state["time_scale"] != args.time_scale:
+        print(f"note: it was already running with time scale {state['time_scale']:g}; "
+              "run `python -m workshop down` first to change it")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    stopped = cloud.down(port=args.port)
+    print("local cloud stopped" if stopped else "no local cloud was running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    state = cloud.status(port=args.port)
+    if args.json:
+        _print_json(state or {"status": "stopped", "port": cloud.settings(port=args.port).port})
+        return 0 if state else 1
+    if not state:
+        print(f"no local cloud on port {cloud.settings(port=args.port).port}; "
+              "start it with `python -m workshop up`")
+        return 1
+    print(f"running at {state['endpoint']} (pid {state['pid']}, up {state['uptime_seconds']} s, "
+          f"time scale {state['time_scale']:g})")
+    print(f"stacks: {', '.join(state['stacks']) or '-'}; functions: {len(state['functions'])}; "
+          f"open WebSocket connections: {state['connections']}")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    template = Path(args.template)
+    if not template.is_file():
+        raise cloud.CloudError(f"{template}: no such template file")
+    parameters = dict(_parse_parameter(p) for p in args.parameter)
+    if args.target == "aws":
+        return _deploy_to_aws(template, args.stack_name, parameters)
+    report = cloud.deploy(template, stack_name=args.stack_name, parameters=parameters,
+                          port=args.port)
+    if args.json:
+        _print_json(report)
+        return 0
+    for verb in ("created", "updated", "deleted"):
+        for logical_id in report[verb]:
+            print(f"  {verb:8} {logical_id}")
+    for warning in report["warnings"]:
+        print(f"  warning  {warning}")
+    print(f"stack {report['stack_name']} deployed in {report['seconds']:.2f} s "
+          f"({len(report['created'])} created, {len(report['updated'])} updated, "
+          f"{len(report['deleted'])} deleted, {len(report['unchanged'])} unchanged)")
+    _print_outputs(report["outputs"])
+    return 0
+
+
+def _parse_parameter(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise cloud.CloudError(f"--parameter {text!r}: expected KEY=VALUE")
+    return key, value
+
+
+def _deploy_to_aws(template: Path, stack_name: str, parameters: dict[str, str]) -> int:
+    """Deploy the same template to the learner's AWS account with the SAM CLI."""
+    if not shutil.which("sam"):
+        raise cloud.CloudError(
+            "the aws target needs the AWS SAM CLI (`pip install aws-sam-cli`) and credentials "
+            "for your account; then run this command again")
+    build = ["sam", "build", "--template-file", str(template)]
+    deploy = ["sam", "deploy", "--stack-name", stack_name, "--resolve-s3",
+              "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset",
+              "--no-fail-on-empty-changeset"]
+    if parameters:
+        deploy += ["--parameter-overrides"] + [f"{k}={v}" for k, v in parameters.items()]
+    for command in (build, deploy):
+        print("$", shlex.join(command))
+        if subprocess.call(command) != 0:
+            raise cloud.CloudError(f"`{shlex.join(command[:2])}` failed; see its output above")
+    return 0
+
+
+def _print_outputs(outputs: dict[str, str]) -> None:
+    if outputs:
+        print("outputs:")
+        width = max(map(len, outputs))
+        for key, value in outputs.items():
+            print(f"  {key:{width}}  {value}")
+
+
+def cmd_outputs(args: argparse.Namespace) -> int:
+    outputs = cloud.outputs(stack_name=args.stack_name, port=args.port)
+    if args.json:
+        _print_json(outputs)
+    else:
+        _print_outputs(outputs)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    import boto3
+
+    cloud.use_local_cloud(port=args.port)
+    name = _physical_function_name(args.function, args.stack_name, args.port)
+    logs = boto3.client("logs")
+    group = f"/aws/lambda/{name}"
+    start = int((time.time() - args.since * 60) * 1000)
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, startTime=start)
+        events = [event for page in pages for event in page["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        raise cloud.CloudError(f"{group}: no logs yet (has {name} been invoked?)") from None
+    for event in sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0))):
+        print(event["message"].rstrip("\n"))
+    return 0
+
+
+def _physical_function_name(function: str, stack_name: str, port: int | None) -> str:
+    """Accept the template's logical id (MainServerFunction) or the deployed name."""
+    try:
+        resources = cloud.stack(stack_name=stack_name, port=port)["resources"]
+    except cloud.CloudError:
+        return function
+    for resource in resources:
+        if resource["logical_id"] == function and resource["type"] == "AWS::Lambda::Function":
+            return resource["physical_id"]
+    return function
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    cloud.reset(port=args.port)
+    print("local cloud reset: every stack, function, table, queue, topic and API is gone")
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    for key, value in cloud.environment(cloud.settings(port=args.port)).items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    failures = 0
+    for check in run_checks(port=args.port):
+        mark = "ok  " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}")
+        failures += not check.ok
+    return 1 if failures else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--port", type=int, help="the local cloud's port (default 4580, "
+                        "or WORKSHOP_PORT)")
+    stack = argparse.ArgumentParser(add_help=False)
+    stack.add_argument("--stack-name", default="workshop")
+    parser = argparse.ArgumentParser(prog="workshop", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str,
+            *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_, description=help_,
+                                 parents=[common, *parents])
+        command.set_defaults(handler=handler)
+        return command
+
+    up = add("up", cmd_up, "start the local cloud in the background (idempotent)")
+    up.add_argument("--time-scale", type=float,
+                    help="multiply Step Functions waits, retries and schedules (e.g. 0.01)")
+    up.add_argument("--foreground", action="store_true", help="run in this terminal")
+    add("down", cmd_down, "stop the local cloud and its Lambda workers")
+    add("status", cmd_status, "is the local cloud running, and what is deployed").add_argument(
+        "--json", action="store_true")
+    deploy = add("deploy", cmd_deploy, "deploy a SAM template", stack)
+    deploy.add_argument("--template", default="template.yaml")
+    deploy.add_argument("--target", choices=["local", "aws"], default="local")
+    deploy.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
+    deploy.add_argument("--json", action="store_true")
+    add("outputs", cmd_outputs, "print the stack's outputs", stack).add_argument(
+        "--json", action="store_true")
+    logs = add("logs", cmd_logs, "print a function's CloudWatch logs", stack)
+    logs.add_argument("function", help="logical id in the template, or function name")
+    logs.add_argument("--since", type=float, default=60.0, metavar="MINUTES")
+    add("reset", cmd_reset, "delete everything deployed and stored; keep running")
+    add("env", cmd_env, 'print shell exports: eval "$(python -m workshop env)"')
+    add("doctor", cmd_doctor, "check this machine can run the workshop")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (cloud.CloudError, SettingsError) as error:
+        print(f"workshop {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

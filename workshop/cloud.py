@@ -1,0 +1,229 @@
+"""Start, stop and talk to the local cloud: what ``workshop.up()`` and the CLI call.
+
+The local cloud is a separate background process, so it outlives a notebook kernel
+restart the way a real cloud would. This module only speaks HTTP to it (standard
+library only), which keeps ``import workshop`` fast in a notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .emulator.settings import SERVER_NAME, Settings
+
+__all__ = [
+    "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
+    "outputs", "stack", "reset", "environment", "use_local_cloud",
+]
+
+
+class CloudError(RuntimeError):
+    """The local cloud cannot be reached, started or stopped; the message says why."""
+
+
+class DeployFailed(CloudError):
+    """The local cloud refused a template; the message names file, resource and problem."""
+
+
+def settings(*, port: int | None = None, time_scale: float | None = None) -> Settings:
+    return Settings.from_env(port=port, time_scale=time_scale)
+
+
+def _request(s: Settings, method: str, path: str, body: Any = None,
+             timeout: float = 60.0) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        s.endpoint_url + path, data=data, method=method,
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            return error.code, json.loads(payload)
+        except ValueError:
+            return error.code, {"error": payload.decode(errors="replace")[:200]}
+
+
+def status(*, port: int | None = None) -> dict[str, Any] | None:
+    """The running cloud's status, or None when nothing listens on the port."""
+    s = settings(port=port)
+    try:
+        code, body = _request(s, "GET", "/_workshop/status", timeout=5.0)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+    if code != 200 or not isinstance(body, dict) or body.get("server") != SERVER_NAME:
+        raise CloudError(
+            f"port {s.port} is in use by another program, not the local cloud; "
+            "choose another port with --port or WORKSHOP_PORT")
+    return body
+
+
+def _read_pid(s: Settings) -> int | None:
+    try:
+        return int(json.loads(s.pid_file.read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clear_stale_pid_file(s: Settings) -> None:
+    pid = _read_pid(s)
+    if pid is not None and _alive(pid):
+        raise CloudError(
+            f"a local cloud process (pid {pid}) holds {s.pid_file} but does not answer on "
+            f"port {s.port}; stop it with `python -m workshop down` or `kill {pid}`")
+    s.pid_file.unlink(missing_ok=True)
+
+
+def up(*, port: int | None = None, time_scale: float | None = None,
+       timeout: float = 60.0) -> dict[str, Any]:
+    """Start the local cloud in the background, or return the one already running."""
+    s = settings(port=port, time_scale=time_scale)
+    running = status(port=s.port)
+    if running:
+        return running
+    _clear_stale_pid_file(s)
+    s.home.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "workshop.emulator.server", "--port", str(s.port),
+               "--time-scale", repr(s.time_scale), "--pid-file", str(s.pid_file)]
+    with open(s.log_file, "ab") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CloudError(_last_reason(s.log_file) or
+                             f"the local cloud exited with status {process.returncode}; "
+                             f"see {s.log_file}")
+        running = status(port=s.port)
+        if running:
+            return running
+        time.sleep(0.05)
+    process.terminate()
+    raise CloudError(f"the local cloud did not answer within {timeout:.0f} s; see {s.log_file}")
+
+
+def _last_reason(log_file: Path) -> str | None:
+    """The server's own one-line explanation (``workshop: …``) from its log."""
+    try:
+        lines = log_file.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines[-50:]):
+        if line.startswith("workshop: "):
+            return line.removeprefix("workshop: ")
+    return None
+
+
+def down(*, port: int | None = None, timeout: float = 15.0) -> bool:
+    """Stop the local cloud and its Lambda workers; False if none was running."""
+    s = settings(port=port)
+    pid = _read_pid(s)
+    running = status(port=s.port)
+    if running:
+        pid = running["pid"]
+        _request(s, "POST", "/_workshop/shutdown", body={})
+    elif pid is None or not _alive(pid):
+        s.pid_file.unlink(missing_ok=True)
+        return False
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    s.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _require(s: Settings) -> None:
+    if status(port=s.port) is None:
+        raise CloudError(
+            f"no local cloud is running on port {s.port}; start it with `python -m workshop up`")
+
+
+def deploy(template: str | Path = "template.yaml", *, stack_name: str = "workshop",
+           parameters: dict[str, str] | None = None, port: int | None = None) -> dict[str, Any]:
+    """Deploy a SAM/CloudFormation template to the local cloud and return the report."""
+    s = settings(port=port)
+    _require(s)
+    path = Path(template).resolve()
+    code, body = _request(s, "POST", "/_workshop/deploy", timeout=600.0, body={
+        "template": str(path), "stack_name": stack_name, "parameters": parameters or {}})
+    if code != 200:
+        raise DeployFailed(body.get("error") if isinstance(body, dict) else str(body))
+    return body
+
+
+def outputs(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, str]:
+    """The stack's Outputs, resolved, with WebSocket URLs pointing at the local cloud."""
+    s = settings(port=port)
+    _require(s)
+    code, body = _request(s, "GET", f"/_workshop/outputs?stack={stack_name}")
+    if code != 200:
+        raise CloudError(body.get("error", str(body)))
+    return body
+
+
+def stack(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, Any]:
+    """The stack's resources: logical id, type, physical id."""
+    s = settings(port=port)
+    _require(s)
+    code, body = _request(s, "GET", f"/_workshop/stack?stack={stack_name}")
+    if code != 200:
+        raise CloudError(body.get("error", str(body)))
+    return body
+
+
+def reset(*, port: int | None = None) -> None:
+    """Delete every resource, item, function, API and stack; the cloud keeps running."""
+    s = settings(port=port)
+    _require(s)
+    _request(s, "POST", "/_workshop/reset", body={})
+
+
+def environment(s: Settings) -> dict[str, str]:
+    """The variables that make plain boto3 (and the AWS CLI) talk to the local cloud."""
+    return {
+        "AWS_ENDPOINT_URL": s.endpoint_url,
+        "AWS_REGION": s.region,
+        "AWS_DEFAULT_REGION": s.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "WORKSHOP_PORT": str(s.port),
+    }
+
+
+def use_local_cloud(*, port: int | None = None) -> dict[str, str]:
+    """Point this Python process's boto3 at the local cloud (no-op for other processes)."""
+    s = settings(port=port)
+    variables = environment(s)
+    os.environ.update(variables)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    import boto3
+
+    from .emulator.execute_api_urls import install_redirect
+
+    boto3.DEFAULT_SESSION = None  # the next boto3.client() reads the new variables
+    install_redirect(s.endpoint_url)
+    return variables

@@ -1,0 +1,192 @@
+"""moto's AWS services, called in-process behind the local cloud's one port.
+
+DynamoDB, SNS, SQS, S3, IAM, CloudWatch Logs and the Step Functions control plane are
+moto's. Rather than reverse-proxying to a second HTTP server (one more hop on every
+call), aiohttp hands each request to moto's WSGI application on a thread pool.
+
+Three things are adjusted here, and only here:
+
+* moto's Step Functions interpreter is switched on, and its Task states reach Lambda
+  (and SNS, DynamoDB…) on this same port through ``127.0.0.1`` rather than
+  ``localhost``, which resolves to ``::1`` first on some machines;
+* Wait states and retry back-offs sleep ``time_scale`` times as long;
+* DynamoDB requests run one at a time. moto checks a condition and writes the item in
+  separate Python steps, so two threads could both pass ``attribute_not_exists``;
+  DynamoDB promises those writes are atomic, and the labs' matchmaking relies on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import sys
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from .settings import Settings
+
+__all__ = ["MotoServices"]
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+
+
+def _configure_moto(settings: Settings) -> None:
+    """Switch on what the local cloud needs before moto's backends are first used."""
+    # moto's interpreter builds its clients for http://localhost:{MOTO_PORT}.
+    os.environ["MOTO_PORT"] = str(settings.port)
+    from moto.core.config import default_user_config
+
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    default_user_config["iam"]["load_aws_managed_policies"] = False
+    for name in ("werkzeug", "moto.stepfunctions.parser", "flask_cors"):
+        # werkzeug logs every request and the interpreter an ERROR for every *caught*
+        # state error: learners would drown in noise that is not a fault.
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    _route_interpreter_to_loopback()
+    _scale_interpreter_sleeps(settings.time_scale)
+
+
+def _route_interpreter_to_loopback() -> None:
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    real_boto3 = boto_client.boto3
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        url = kwargs.get("endpoint_url")
+        if url:
+            kwargs["endpoint_url"] = url.replace("//localhost:", "//127.0.0.1:")
+        return real_boto3.client(*args, **kwargs)
+
+    boto_client.boto3 = types.SimpleNamespace(client=client)
+
+
+def _scale_interpreter_sleeps(scale: float) -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+        wait_function,
+    )
+
+    def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
+        # Waking early (StopExecution sets the event) ends the wait, as in moto.
+        if wait_seconds > 0:
+            env.program_state_event.wait(wait_seconds * scale)
+
+    wait_function.WaitFunction._wait_interval = scaled_wait
+    retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: _sleep(seconds * scale))
+
+
+def _sleep(seconds: float) -> None:
+    threading.Event().wait(seconds)
+
+
+class MotoServices:
+    """moto's WSGI application, served from aiohttp on a thread pool."""
+
+    def __init__(self, settings: Settings, *, threads: int = 16) -> None:
+        _configure_moto(settings)
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
+
+        self._settings = settings
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="moto")
+        self._dynamodb_lock = threading.Lock()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Answer one AWS API request with moto."""
+        body = await request.read()
+        environ = self._environ(request, body)
+        status, headers, payload = await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._call, environ
+        )
+        response = web.Response(status=status, body=payload)
+        for name, value in headers:
+            if name.lower() not in _HOP_BY_HOP:
+                response.headers.add(name, value)
+        return response
+
+    def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+             ) -> tuple[int, bytes]:
+        """Call moto from Python in this process (used for resets and warm-up)."""
+        environ = self._base_environ(method, path, "", body, headers or {}, "127.0.0.1")
+        status, _headers, payload = self._call(environ)
+        return status, payload
+
+    def reset(self) -> None:
+        """Forget every resource and item in every moto service."""
+        status, payload = self.call("POST", "/moto-api/reset")
+        if status != 200:
+            raise RuntimeError(f"moto reset failed: {status} {payload[:200]!r}")
+        _configure_moto(self._settings)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- WSGI plumbing -------------------------------------------------------------
+
+    def _environ(self, request: web.Request, body: bytes) -> dict[str, Any]:
+        raw_path, _, query = request.raw_path.partition("?")
+        peer = request.remote or "127.0.0.1"
+        return self._base_environ(request.method, raw_path, query, body, request.headers, peer)
+
+    def _base_environ(self, method: str, raw_path: str, query: str, body: bytes,
+                      headers: Any, peer: str) -> dict[str, Any]:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            # WSGI carries the decoded path as latin-1 text; werkzeug re-decodes it.
+            "PATH_INFO": unquote(raw_path, encoding="latin-1"),
+            "QUERY_STRING": query,
+            "SERVER_NAME": self._settings.host,
+            "SERVER_PORT": str(self._settings.port),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": peer,
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": headers.get("Content-Type", ""),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                continue
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        environ.setdefault("HTTP_HOST", f"{self._settings.host}:{self._settings.port}")
+        return environ
+
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with self._dynamodb_lock:
+                return self._call_app(environ)
+        return self._call_app(environ)
+
+    def _call_app(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        started: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None
+                           ) -> Any:
+            started["status"], started["headers"] = status, headers
+            return lambda data: None
+
+        chunks = self._app(environ, start_response)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close:
+                close()
+        return int(started["status"].split()[0]), started["headers"], payload
