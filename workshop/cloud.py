@@ -10,19 +10,22 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .emulator.settings import SERVER_NAME, Settings
 
 __all__ = [
     "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
-    "outputs", "stack", "reset", "environment", "use_local_cloud",
+    "outputs", "stack", "reset", "environment", "use_local_cloud", "private_cloud",
 ]
 
 
@@ -227,3 +230,30 @@ def use_local_cloud(*, port: int | None = None) -> dict[str, str]:
     boto3.DEFAULT_SESSION = None  # the next boto3.client() reads the new variables
     install_redirect(s.endpoint_url)
     return variables
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def private_cloud(*, time_scale: float | None = None) -> Iterator[dict[str, Any]]:
+    """A throwaway local cloud on a free port with its own state folder.
+
+    For tests and benchmarks: it never touches a learner's cloud. While it runs, this
+    process's environment (``WORKSHOP_*``, ``AWS_*``) points at it; both are restored.
+    """
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="workshop-") as home:
+        os.environ["WORKSHOP_HOME"] = home
+        os.environ["WORKSHOP_PORT"] = str(_free_port())
+        try:
+            state = up(time_scale=time_scale)
+            use_local_cloud()
+            yield state
+        finally:
+            down()
+            os.environ.clear()
+            os.environ.update(saved)
