@@ -63,6 +63,15 @@ def test_message_round_trip_through_post_to_connection(echo: dict[str, str]) -> 
         ws.close()
 
 
+def test_management_endpoint_from_an_environment_variable(echo: dict[str, str]) -> None:
+    ws = connect(echo["WebSocketURL"])
+    try:
+        ws.send(json.dumps({"action": "shout", "data": "hello"}))
+        assert receive_json(ws) == {"action": "shout", "data": "HELLO"}
+    finally:
+        ws.close()
+
+
 def test_unknown_action_and_non_json_go_to_default(echo: dict[str, str]) -> None:
     ws = connect(echo["WebSocketURL"])
     try:
