@@ -8,7 +8,7 @@ The Lambda runtime hands over each invocation's lines; they land in
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from .settings import Settings
 

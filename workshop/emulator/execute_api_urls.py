@@ -16,7 +16,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["local_url", "install_redirect"]
+__all__ = ["install_redirect", "local_url"]
 
 _EXECUTE_API = re.compile(
     r"^(?P<scheme>wss?|https?)://(?P<api_id>[A-Za-z0-9]+)\.execute-api\."

@@ -10,12 +10,21 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from .template import TemplateError
 
-__all__ = ["NO_VALUE", "Resolver", "references", "sub_references", "pseudo_parameters",
-           "resolve_parameters", "is_intrinsic", "stack_id"]
+__all__ = [
+    "NO_VALUE",
+    "Resolver",
+    "is_intrinsic",
+    "pseudo_parameters",
+    "references",
+    "resolve_parameters",
+    "stack_id",
+    "sub_references",
+]
 
 
 class _NoValue:
@@ -225,6 +234,11 @@ class Resolver:
         self._condition_values: dict[str, bool] = {}
         self._evaluating: list[str] = []
 
+    @property
+    def parameter_names(self) -> set[str]:
+        """Names a Ref may use besides resources: parameters and pseudo parameters."""
+        return set(self._parameters)
+
     # conditions
 
     def condition(self, name: str, *, where: str) -> bool:
@@ -413,7 +427,7 @@ class Resolver:
 
 
 def _text(value: Any, where: str) -> str:
-    if isinstance(value, (str, int, float)) or isinstance(value, bool):
+    if isinstance(value, (str, int, float, bool)):
         return _scalar_text(value)
     raise TemplateError(f"expected a string here, got {value!r}", resource=where)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .template import Template, TemplateError, parse_yaml
 
-__all__ = ["SAM_TRANSFORM", "LOCAL_CODE_BUCKET", "is_sam", "expand"]
+__all__ = ["LOCAL_CODE_BUCKET", "SAM_TRANSFORM", "expand", "is_sam"]
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 LOCAL_CODE_BUCKET = "workshop-local-code"
@@ -102,7 +103,7 @@ def _swap_local_paths(body: dict[str, Any], template: Template, local: _LocalPat
             properties[prop] = local.placeholder(properties[prop])
         if kind == "AWS::Serverless::StateMachine" and _is_local(properties.get("DefinitionUri")):
             uri = properties.pop("DefinitionUri")
-            properties["Definition"] = read_definition(template.directory / uri,
+            properties["Definition"] = read_definition(template.path.parent / uri,
                                                        resource=logical_id, template=template)
 
 
@@ -138,20 +139,24 @@ def _translate(body: dict[str, Any], template: Template, *, region: str,
     # Imported here: the translator costs about 0.4 s to import, and plain
     # CloudFormation templates never need it.
     import boto3
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
     # A session only carries the region; the transform makes no AWS calls.
     session = boto3.session.Session(region_name=region)
-    translator = Translator(None, Parser(), boto_session=session)
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
     try:
         return translator.translate(body, parameter_values=dict(parameters))
     except InvalidDocumentException as error:
         raise _translation_error(error, template) from None
-    except Exception as error:  # the translator fails with KeyError/TypeError on odd input
+    except Exception as error:  # noqa: BLE001 - it fails with KeyError/TypeError on odd input
         raise TemplateError(f"the SAM translator failed: {type(error).__name__}: {error}",
                             file=template.path) from None
+    finally:
+        metrics.publish()  # to nowhere; unpublished metrics make it log a warning
 
 
 def _translation_error(error: Any, template: Template) -> TemplateError:

@@ -10,14 +10,22 @@ problem, since a learner fixes a template from that one line.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["DeployError", "TemplateError", "ProvisionError", "Template", "load_template",
-           "parse_yaml", "SHORT_TAGS"]
+__all__ = [
+    "SHORT_TAGS",
+    "DeployError",
+    "ProvisionError",
+    "Template",
+    "TemplateError",
+    "load_template",
+    "parse_yaml",
+]
 
 
 class DeployError(Exception):
@@ -48,7 +56,7 @@ class TemplateError(DeployError):
         return f"{where}: {self.problem}"
 
     def located(self, *, file: Path | str | None = None, resource: str | None = None,
-                line: int | None = None) -> "TemplateError":
+                line: int | None = None) -> TemplateError:
         """The same error with the gaps (file, resource, line) filled in."""
         return TemplateError(self.problem, file=self.file or file,
                              resource=self.resource or resource,
@@ -147,6 +155,30 @@ def _section_lines(root: yaml.Node) -> dict[str, int]:
     return lines
 
 
+def _enclosing_resource(text: str, line: int) -> str | None:
+    """The Resources entry that (1-based) ``line`` falls in, judged by indentation.
+
+    A YAML error stops the parser, so the data cannot say; the text usually can.
+    """
+    lines = text.splitlines()
+    start = next((i for i, raw in enumerate(lines) if re.match(r"^Resources\s*:", raw)), None)
+    if start is None or line - 1 <= start:
+        return None
+    indent: int | None = None
+    name: str | None = None
+    for raw in lines[start + 1:line]:
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        width = len(raw) - len(raw.lstrip())
+        if width == 0:
+            return None  # past the Resources section
+        indent = width if indent is None else indent
+        if width == indent:
+            found = re.match(r"\s*([A-Za-z0-9]+)\s*:", raw)
+            name = found.group(1) if found else None
+    return name
+
+
 def parse_yaml(text: str, *, file: Path | str) -> tuple[Any, dict[str, int]]:
     """Parse YAML with CloudFormation tags; returns the data and the section line numbers."""
     loader = _Loader(text)
@@ -158,8 +190,9 @@ def parse_yaml(text: str, *, file: Path | str) -> tuple[Any, dict[str, int]]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = " ".join(part for part in (error.context, error.problem) if part)
-        raise TemplateError(f"YAML error: {problem}", file=file,
-                            line=mark.line + 1 if mark else None,
+        line = mark.line + 1 if mark else None
+        raise TemplateError(f"YAML error: {problem}", file=file, line=line,
+                            resource=_enclosing_resource(text, line) if line else None,
                             column=mark.column + 1 if mark else None) from None
     except yaml.YAMLError as error:
         raise TemplateError(f"YAML error: {error}", file=file) from None

@@ -21,16 +21,31 @@ import fnmatch
 import json
 import re
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 __all__ = [
-    "CONNECT", "DISCONNECT", "DEFAULT",
-    "WebSocketApiError", "NotFound", "Conflict", "BadRequest",
-    "Integration", "Authorizer", "Route", "RouteResponse", "Stage",
-    "ResolvedRoute", "RouteTable", "WebSocketApis",
-    "evaluate_selection_expression", "select_route", "function_name_from_uri", "policy_allows",
+    "CONNECT",
+    "DEFAULT",
+    "DISCONNECT",
+    "Authorizer",
+    "BadRequest",
+    "Conflict",
+    "Integration",
+    "NotFound",
+    "ResolvedRoute",
+    "Route",
+    "RouteResponse",
+    "RouteTable",
+    "Stage",
+    "WebSocketApiError",
+    "WebSocketApis",
+    "evaluate_selection_expression",
+    "function_name_from_uri",
+    "policy_allows",
+    "select_route",
 ]
 
 CONNECT = "$connect"

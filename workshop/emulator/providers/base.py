@@ -1,0 +1,258 @@
+"""What every resource provider shares: the context it works in, naming, and the contract.
+
+A provider turns one family of CloudFormation types into calls on the local cloud. The
+deployer plans with ``prepare`` / ``physical_id`` / ``attributes`` (no side effects) and
+applies with ``create`` / ``update`` / ``delete``.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..ids import IdSource
+from ..settings import Settings
+from ..template import ProvisionError, TemplateError
+
+__all__ = [
+    "NameStyle",
+    "Provider",
+    "ProviderContext",
+    "Record",
+    "RecordOnly",
+    "Resource",
+    "Skip",
+    "as_bool",
+    "as_int",
+    "client_error",
+    "generated_name",
+    "is_pending",
+    "pending",
+    "tag_list",
+]
+
+_PENDING_PREFIX = "{pending:"
+
+
+def pending(logical_id: str, attribute: str) -> str:
+    """A value only known once the resource exists (a DynamoDB stream label, a role id)."""
+    return f"{_PENDING_PREFIX}{logical_id}.{attribute}}}"
+
+
+def is_pending(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_PENDING_PREFIX)
+
+
+class Skip(Exception):
+    """This resource (or this use of a type) is not emulated: warn and carry on."""
+
+
+@dataclass
+class ProviderContext:
+    """Everything a provider may touch, handed over by the deployer."""
+
+    settings: Settings
+    stack_name: str
+    template_path: Path
+    template_dir: Path
+    clients: Callable[[str], Any]
+    runtime: Any
+    apis: Any
+    scheduler: Any
+    ids: IdSource
+    warn: Callable[[str], None]
+    # Physical ids of resources skipped in this plan (an HTTP API's routes follow it).
+    skipped: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Resource:
+    """A resource about to be created or updated: resolved and prepared properties."""
+
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    physical_id: str
+
+
+@dataclass
+class Record:
+    """A resource as it exists in the local cloud, kept in the stack's state."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+    properties: dict[str, Any]
+    attributes: dict[str, Any]
+    fingerprint: str
+    depends_on: list[str]
+    generation: int = 0
+    status: str = "CREATE_COMPLETE"
+    deletion_policy: str = "Delete"
+
+
+@dataclass(frozen=True)
+class NameStyle:
+    """How CloudFormation names a resource that was given no name."""
+
+    max_length: int = 64
+    lowercase: bool = False
+    with_stack: bool = True       # "{stack}-{Logical}-{SUFFIX}" or "{Logical}-{suffix}"
+    suffix_alphabet: str = string.ascii_uppercase + string.digits
+
+
+def generated_name(stack_name: str, logical_id: str, *, generation: int = 0,
+                   style: NameStyle = NameStyle()) -> str:
+    """``{stack}-{Logical}-{SUFFIX}``, shortened to fit, the same every time it is asked.
+
+    The suffix looks random, as on AWS, but is derived from the stack, the logical id and
+    how often the resource was replaced: a learner's function keeps its name across
+    restarts of the local cloud, and a replacement gets a new one, as on AWS.
+    """
+    digest = hashlib.sha256(f"{stack_name}/{logical_id}/{generation}".encode()).digest()
+    alphabet = style.suffix_alphabet
+    suffix = "".join(alphabet[byte % len(alphabet)] for byte in digest[:12])
+    parts = [stack_name, logical_id] if style.with_stack else [logical_id]
+    budget = style.max_length - len(suffix) - len(parts)
+    if sum(map(len, parts)) > budget:
+        # Shorten the longer part first, as CloudFormation does.
+        if len(parts) == 2:
+            stack_share = min(len(stack_name), max(budget // 2, budget - len(logical_id)))
+            parts = [stack_name[:stack_share], logical_id[:budget - stack_share]]
+        else:
+            parts = [logical_id[:budget]]
+    name = "-".join([*parts, suffix])
+    return name.lower() if style.lowercase else name
+
+
+def as_bool(value: Any, *, default: bool = False) -> bool:
+    """CloudFormation booleans arrive as True or as "true" (from a parameter)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true"
+
+
+def as_int(value: Any, *, default: int | None = None) -> int | None:
+    return default if value is None else int(value)
+
+
+def tag_list(tags: Any) -> list[dict[str, str]]:
+    """Tags as [{"Key", "Value"}], from a CloudFormation list or a SAM-style mapping."""
+    if isinstance(tags, dict):
+        return [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
+    return [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in tags or []]
+
+
+def client_error(error: Exception) -> str:
+    """The AWS error code and message of a botocore ClientError, or the exception text."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        detail = response["Error"]
+        return f"{detail.get('Code', '')}: {detail.get('Message', '')}".strip(": ")
+    return f"{type(error).__name__}: {error}"
+
+
+class Provider(abc.ABC):
+    """Base of every provider: naming, replacement rules, and default behaviour.
+
+    Subclasses set ``types`` and what they need of the class variables, and implement
+    ``attributes``, ``create`` and ``delete``; ``update`` defaults to delete + create
+    (for resources that hold no data).
+    """
+
+    types: ClassVar[tuple[str, ...]] = ()
+    # The property that names the resource; absent means CloudFormation makes up a name.
+    name_property: ClassVar[str | None] = None
+    name_style: ClassVar[NameStyle] = NameStyle()
+    # Properties whose change replaces the resource (the name property always does).
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    # Fn::GetAtt names; "Ref" is always available.
+    attribute_names: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        where = self.settings.region if region else ""
+        return f"arn:aws:{service}:{where}:{self.settings.account_id}:{resource}"
+
+    # -- planning (no side effects) ---------------------------------------------------
+
+    def prepare(self, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """Check and normalise resolved properties; raise TemplateError or Skip."""
+        return properties
+
+    def physical_id(self, logical_id: str, properties: Mapping[str, Any], *,
+                    generation: int) -> str:
+        """The name given in the template, or the one CloudFormation would make up."""
+        if self.name_property and properties.get(self.name_property):
+            return str(properties[self.name_property])
+        return generated_name(self.context.stack_name, logical_id, generation=generation,
+                              style=self.name_style)
+
+    def attributes(self, logical_id: str, physical_id: str,
+                   properties: Mapping[str, Any]) -> dict[str, Any]:
+        """Ref and Fn::GetAtt values, as far as they can be known before creation."""
+        return {"Ref": physical_id}
+
+    def replacement_warning(self, logical_id: str, physical_id: str) -> str | None:
+        """What a learner loses when this resource is replaced, if anything."""
+        return None
+
+    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+        watched = set(self.replace_on)
+        if self.name_property:
+            watched.add(self.name_property)
+        return any(old.get(name) != new.get(name) for name in watched)
+
+    # -- applying -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def create(self, resource: Resource) -> dict[str, Any]:
+        """Make the resource; return its attributes (with values known only now)."""
+
+    def update(self, resource: Resource, old: Record) -> dict[str, Any]:
+        """Change the resource in place; by default, delete it and make it again."""
+        self.delete(old)
+        return self.create(resource)
+
+    @abc.abstractmethod
+    def delete(self, record: Record) -> None:
+        """Remove the resource; one that is already gone is not an error."""
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def fail(self, logical_id: str, problem: str) -> TemplateError:
+        return TemplateError(problem, file=self.context.template_path, resource=logical_id)
+
+    def call(self, logical_id: str, action: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """A boto3 call whose failure becomes a ProvisionError naming the resource."""
+        try:
+            return action(**kwargs)
+        except Exception as error:  # botocore raises many types; all mean "refused"
+            raise ProvisionError(f"{self.context.template_path}: {logical_id}: "
+                                 f"{client_error(error)}") from error
+
+
+class RecordOnly(Provider):
+    """Types that are accepted and recorded but change nothing locally (policies…)."""
+
+    def create(self, resource: Resource) -> dict[str, Any]:
+        return self.attributes(resource.logical_id, resource.physical_id, resource.properties)
+
+    def update(self, resource: Resource, old: Record) -> dict[str, Any]:
+        return self.create(resource)
+
+    def delete(self, record: Record) -> None:
+        return None
