@@ -108,7 +108,7 @@ class FakeRuntime:
         loop = asyncio.get_running_loop()
         try:
             answer = await loop.run_in_executor(self.pool, self.functions[name], event)
-        except Exception as error:  # noqa: BLE001 - a handler error is a function error
+        except Exception as error:  # noqa: BLE001 - a raising handler is a function error
             document = {"errorMessage": str(error), "errorType": type(error).__name__}
             return FakeInvokeResult(200, json.dumps(document).encode(), "Unhandled")
         finally:
@@ -518,7 +518,7 @@ def test_binary_messages_arrive_base64_encoded(server: GatewayServer) -> None:
 
 def frame_pattern(message: str) -> str:
     return (r'\{"message": "' + message + r'", "connectionId":"conn-\d+=", '
-            r'"requestId":"req-\d+"\}')
+            r'"requestId":"gwreq-\d+="\}')
 
 
 def test_no_route_and_no_default_gets_api_gateways_forbidden_frame(

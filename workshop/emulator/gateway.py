@@ -310,7 +310,7 @@ class Gateway:
     # -- messages ---------------------------------------------------------------------------
 
     async def _on_message(self, conn: _Connection, data: str | bytes) -> None:
-        request_id = self._ids.request_id()
+        request_id = self._ids.gateway_request_id()
         table = self._apis.resolve(conn.api_id, conn.stage)
         text, body, is_base64 = _message_body(data)
         route_key = select_route(table, text) if table is not None else None
@@ -319,7 +319,7 @@ class Gateway:
             return
         route = table.routes[route_key]
         event = {"requestContext": self._context(conn, route_key, "MESSAGE", request_id,
-                                                 message_id=self._ids.request_id()),
+                                                 message_id=self._ids.gateway_request_id()),
                  "body": body, "isBase64Encoded": is_base64, **_stage_variables(table)}
         outcome = await self._integrate(conn, route, event)
         if outcome.failure is not None:
@@ -357,7 +357,7 @@ class Gateway:
         event = {"headers": headers,
                  "multiValueHeaders": {k: [v] for k, v in headers.items()},
                  "requestContext": self._context(conn, DISCONNECT, "DISCONNECT",
-                                                 self._ids.request_id(), close=close),
+                                                 self._ids.gateway_request_id(), close=close),
                  "isBase64Encoded": False, **_stage_variables(table)}
         try:
             await self._integrate(conn, route, event)
@@ -506,7 +506,8 @@ class Gateway:
         if query:  # absent, not empty, without a query string (the seed lab relies on it)
             event.update(_query_fields(query))
         event.update(_stage_variables(table))
-        event["requestContext"] = self._context(conn, CONNECT, "CONNECT", self._ids.request_id())
+        event["requestContext"] = self._context(conn, CONNECT, "CONNECT",
+                                                self._ids.gateway_request_id())
         event["isBase64Encoded"] = False
         return event
 
@@ -518,7 +519,7 @@ class Gateway:
         return {"type": "REQUEST", "methodArn": method_arn, **_header_fields(headers),
                 **_query_fields(query), "stageVariables": dict(table.stage_variables),
                 "requestContext": self._context(conn, CONNECT, "CONNECT",
-                                                self._ids.request_id())}
+                                                self._ids.gateway_request_id())}
 
     # -- the @connections management API -------------------------------------------------------
 

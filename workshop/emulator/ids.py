@@ -19,6 +19,10 @@ __all__ = ["Clock", "IdSource", "SYSTEM_CLOCK", "RANDOM_IDS", "CountingIds"]
 _API_ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
+def _short_base64() -> str:
+    return base64.b64encode(secrets.token_bytes(12)).decode()[:15] + "="
+
+
 class Clock:
     """Wall-clock and monotonic time; ``now_ms`` is what AWS puts in events and logs."""
 
@@ -46,7 +50,11 @@ class IdSource:
 
     def connection_id(self) -> str:
         """An API Gateway WebSocket connection id: 12 characters of base64, like ``L0SM9cOFvHcCIhw=``."""
-        return base64.b64encode(secrets.token_bytes(10)).decode()[:11] + "="
+        return _short_base64()
+
+    def gateway_request_id(self) -> str:
+        """An API Gateway WebSocket request or message id, same shape: ``BFaVtH2HoAMFZEQ=``."""
+        return _short_base64()
 
     def api_id(self) -> str:
         """A REST/WebSocket API id: 10 lower-case letters and digits."""
@@ -71,6 +79,9 @@ class CountingIds(IdSource):
 
     def connection_id(self) -> str:
         return self._next("conn-") + "="
+
+    def gateway_request_id(self) -> str:
+        return self._next("gwreq-") + "="
 
     def api_id(self) -> str:
         return self._next("api")

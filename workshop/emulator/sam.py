@@ -166,7 +166,17 @@ def _translation_error(error: Any, template: Template) -> TemplateError:
     if not isinstance(resource, str):
         found = re.search(r"\[(\w+)\]", first.message)
         resource = found.group(1) if found else None
-    problems = "; ".join(getattr(cause, "_message", None) or cause.message for cause in causes)
+    problems = "; ".join(cause.message for cause in causes)
+    resource = _original_resource(resource, template)
     return TemplateError(f"SAM cannot translate this: {problems}", file=template.path,
                          resource=resource,
                          line=template.line_of("Resources", resource) if resource else None)
+
+
+def _original_resource(logical_id: str | None, template: Template) -> str | None:
+    """The template's own resource for an id SAM made up from it (``FnTick`` -> ``Fn``)."""
+    resources = template.body.get("Resources", {})
+    if logical_id is None or logical_id in resources:
+        return logical_id
+    owners = [name for name in resources if logical_id.startswith(name)]
+    return max(owners, key=len) if owners else logical_id

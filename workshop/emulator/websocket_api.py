@@ -389,6 +389,7 @@ class WebSocketApis:
     def put_integration(self, api_id: str, integration_id: str, *, integration_type: str,
                         integration_uri: str | None = None, credentials_arn: str | None = None,
                         timeout_ms: int | None = None) -> None:
+        """Create or replace an integration, refusing what API Gateway's control plane would."""
         if integration_type not in _INTEGRATION_TYPES:
             raise BadRequest(f"Invalid integration type {integration_type!r}")
         if integration_type != "MOCK" and not integration_uri:
