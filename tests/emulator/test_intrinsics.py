@@ -6,8 +6,13 @@ from typing import Any
 
 import pytest
 
-from workshop.emulator.intrinsics import (NO_VALUE, Resolver, pseudo_parameters, references,
-                                          resolve_parameters)
+from workshop.emulator.intrinsics import (
+    NO_VALUE,
+    Resolver,
+    pseudo_parameters,
+    references,
+    resolve_parameters,
+)
 from workshop.emulator.template import TemplateError
 
 RESOURCES = {

@@ -55,8 +55,8 @@ class RecordingSink:
         return [text for _, _, events in self.writes for _, text in events]
 
 
-@pytest_asyncio.fixture
-async def sink():
+@pytest.fixture
+def sink():
     return RecordingSink()
 
 
@@ -480,7 +480,10 @@ async def test_logs_land_in_moto_cloudwatch_logs():
             await invoke(runtime, "chatty")
         finally:
             await runtime.shutdown()
-        logs = boto3.client("logs", region_name=SETTINGS.region)
+        # An explicit AWS endpoint: other tests may point AWS_ENDPOINT_URL elsewhere.
+        logs = boto3.client("logs", region_name=SETTINGS.region,
+                            endpoint_url=f"https://logs.{SETTINGS.region}.amazonaws.com",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
         streams = logs.describe_log_streams(logGroupName="/aws/lambda/chatty")["logStreams"]
         assert len(streams) == 1
         events = logs.get_log_events(logGroupName="/aws/lambda/chatty",

@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 
 from workshop.emulator.lambda_runtime import ResourceNotFound
-from workshop.emulator.scheduler import (CronSchedule, RateSchedule, ScheduleError, Scheduler,
-                                         parse_schedule)
+from workshop.emulator.scheduler import (
+    CronSchedule,
+    RateSchedule,
+    ScheduleError,
+    Scheduler,
+    parse_schedule,
+)
 from workshop.emulator.settings import Settings
 
 UTC = timezone.utc

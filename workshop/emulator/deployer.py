@@ -200,6 +200,7 @@ class _Planner:
         self.values: dict[str, dict[str, Any]] = {}
         self.steps: dict[str, _Step] = {}
         self.deletes: list[Record] = []
+        self.replaced_in_place: set[str] = set()
         self.providers: dict[str, Provider] = {}
         self.context = ProviderContext(
             settings=self.settings, stack_name=stack_name, template_path=template.path,
@@ -239,8 +240,11 @@ class _Planner:
                     self.base_version)
 
     def _located(self, error: TemplateError) -> TemplateError:
-        section, _, name = (error.resource or "").rpartition(".")
-        line = self.template.line_of(section or "Resources", name) if name else None
+        line = None
+        if error.line is None and error.resource:
+            # "GameFunction", "Outputs.WebSocketURL", "Parameters.Stage"…
+            section, _, name = error.resource.rpartition(".")
+            line = self.template.line_of(section or "Resources", name)
         return error.located(file=self.template.path, line=line)
 
     @staticmethod
@@ -380,17 +384,16 @@ class _Planner:
         self._decide(step, provider)
 
     def _decide(self, step: _Step, provider: Provider) -> None:
+        """Create, update, replace or leave alone; and the values others will see."""
         old, logical_id = step.old, step.logical_id
-        step.forced = old is not None and any(
-            self.steps[d].action == "replace" and self.steps[d].physical_id ==
-            self.steps[d].old.physical_id  # type: ignore[union-attr]
-            for d in step.depends_on if d in self.steps)
-        if old is None or old.status == NOT_EMULATED:
+        if old is not None and old.status == NOT_EMULATED:
+            step.old = old = None  # emulated now: nothing to update
+        # Deleted and made again under the same name: what points at it is redone too.
+        step.forced = old is not None and bool(self.replaced_in_place & set(step.depends_on))
+        if old is None:
             step.action = "create"
             step.physical_id = provider.physical_id(logical_id, step.prepared,
                                                     generation=step.generation)
-            if old is not None:
-                step.old = None
         elif old.fingerprint == _fingerprint(step.type, step.prepared) and not step.forced:
             step.action, step.physical_id = "unchanged", old.physical_id
             self.values[logical_id] = old.attributes
@@ -399,6 +402,8 @@ class _Planner:
             step.action, step.generation = "replace", old.generation + 1
             step.physical_id = provider.physical_id(logical_id, step.prepared,
                                                     generation=step.generation)
+            if step.physical_id == old.physical_id:
+                self.replaced_in_place.add(logical_id)
             warning = provider.replacement_warning(logical_id, old.physical_id)
             if warning:
                 self.warn(warning)

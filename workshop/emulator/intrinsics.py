@@ -299,7 +299,10 @@ class Resolver:
         if name in self._parameters:
             return self._parameters[name]
         if name in self._resources:
-            return self._ref(name)
+            try:
+                return self._ref(name)
+            except TemplateError as error:
+                raise error.located(resource=where) from None
         raise TemplateError(f"Ref to {name!r}, which is not a resource, parameter or "
                             "pseudo parameter of this template", resource=where)
 
@@ -312,7 +315,10 @@ class Resolver:
         if resource not in self._resources:
             raise TemplateError(f"Fn::GetAtt to {resource}.{attribute}, but there is no "
                                 f"resource {resource!r} in this template", resource=where)
-        return self._get_att(resource, str(attribute))
+        try:
+            return self._get_att(resource, str(attribute))
+        except TemplateError as error:
+            raise error.located(resource=where) from None
 
     def _fn_sub(self, argument: Any, where: str) -> str:
         if isinstance(argument, str):

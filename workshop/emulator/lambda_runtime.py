@@ -736,7 +736,8 @@ class LambdaRuntime:
                       + f"/[{_VERSION}]{uuid.uuid4().hex}")
         try:
             worker = await _Worker.start(env=self._environment(config, log_stream),
-                                         cwd=config.code_dir, generation=function.generation,
+                                         cwd=Path(config.code_dir).resolve(),
+                                         generation=function.generation,
                                          log_stream=log_stream, clock=self.clock)
         except OSError as error:
             raise ServiceError(f"Lambda could not start a worker for {config.name}: {error}"
