@@ -6,7 +6,7 @@ own, with a short time scale so Wait states and retries take milliseconds.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

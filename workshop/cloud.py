@@ -15,11 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .emulator.settings import SERVER_NAME, Settings
 
@@ -61,14 +62,19 @@ def _request(s: Settings, method: str, path: str, body: Any = None,
 def status(*, port: int | None = None) -> dict[str, Any] | None:
     """The running cloud's status, or None when nothing listens on the port."""
     s = settings(port=port)
+    in_use = (f"port {s.port} is in use by another program, not the local cloud; "
+              "choose another port with --port or WORKSHOP_PORT")
     try:
         code, body = _request(s, "GET", "/_workshop/status", timeout=5.0)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, ConnectionRefusedError):
+            return None
+        raise CloudError(in_use) from None
+    except ValueError:   # something answered, but not with JSON
+        raise CloudError(in_use) from None
     if code != 200 or not isinstance(body, dict) or body.get("server") != SERVER_NAME:
-        raise CloudError(
-            f"port {s.port} is in use by another program, not the local cloud; "
-            "choose another port with --port or WORKSHOP_PORT")
+        raise CloudError(in_use)
     return body
 
 
@@ -86,7 +92,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # An exited server waits as a zombie until its adoptive parent reaps it, which some
+    # container init processes do slowly: it is gone all the same.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _clear_stale_pid_file(s: Settings) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from . import cloud
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -79,14 +81,18 @@ def _private_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 
 def test_port_taken_by_another_program_is_explained(tmp_path: Path) -> None:
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", 0))
-        squatter.listen()
-        port = squatter.getsockname()[1]
-        result = workshop("up", env=_private_env(tmp_path, port))
+    # Another web server (a second Jupyter, say) answers on the port, with its own pages.
+    squatter = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=squatter.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = workshop("up", env=_private_env(tmp_path, squatter.server_port))
+    finally:
+        squatter.shutdown()
     assert result.returncode == 1
-    assert f"port {port}" in result.stderr and "in use" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == (
+        f"workshop up: port {squatter.server_port} is in use by another program, not the "
+        "local cloud; choose another port with --port or WORKSHOP_PORT\n")
 
 
 def test_stale_pid_file_is_cleared_and_a_live_one_is_explained(tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import time
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest

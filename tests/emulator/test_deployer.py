@@ -347,6 +347,39 @@ def test_editing_handler_code_redeploys_only_that_function(deployed: Cloud,
     assert deployed.calls() == before + 1
 
 
+def test_editing_the_state_machine_updates_it_in_place(deployed: Cloud, project: Path) -> None:
+    arn = deployed.deployer.outputs("game")["StateMachineArn"]
+    asl = project / "statemachines" / "flow.asl.json"
+    definition = json.loads(asl.read_text())
+    definition["Comment"] = "Edited by a learner"
+    asl.write_text(json.dumps(definition))
+    report = deployed.deployer.deploy(project / "full.yaml", stack_name="game")
+    assert (report.created, report.updated, report.deleted) == ([], ["GameFlow"], [])
+    machine = deployed.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    assert json.loads(machine["definition"])["Comment"] == "Edited by a learner"
+    assert deployed.deployer.outputs("game")["StateMachineArn"] == arn
+
+
+def test_email_subscriptions_are_recorded_with_one_warning(cloud: Cloud,
+                                                           tmp_path: Path) -> None:
+    path = write(tmp_path, """
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      Subscription: [{Protocol: email, Endpoint: winners@example.com}]
+  Boss:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref Topic, Protocol: email, Endpoint: boss@example.com}
+""")
+    report = cloud.deployer.deploy(path)
+    assert report.warnings == ["SNS email subscriptions are recorded, but the local cloud "
+                               "sends no email; subscribe an SQS queue to see the messages"]
+    topic = physical(cloud, "workshop", "Topic")
+    found = cloud.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert sorted(s["Endpoint"] for s in found) == ["boss@example.com", "winners@example.com"]
+
+
 def test_parameters_change_what_is_created(deployed: Cloud, project: Path) -> None:
     report = deployed.deployer.deploy(project / "full.yaml", stack_name="game",
                                       parameters={"StageName": "prod"})
@@ -590,6 +623,31 @@ Resources:
     assert config.name.startswith("inline-Inline-")
     assert "return \"inline\"" in (config.code_dir / "index.py").read_text()
     assert config.code_dir.is_relative_to(cloud.settings.home)
+
+
+INLINE_FUNCTION = """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: {runtime}
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/r
+      Code: {{ZipFile: "def handler(event, context): pass"}}
+      Environment: {{Variables: {{{variables}}}}}
+"""
+
+
+def test_lambda_rules_are_checked_when_planning(cloud: Cloud, tmp_path: Path) -> None:
+    old = write(tmp_path, INLINE_FUNCTION.format(runtime="python3.9", variables="A: 1"))
+    assert cloud.deployer.plan(old).warnings == [
+        "Fn: runtime python3.9 is end-of-life on AWS Lambda, which refuses new functions on "
+        "it; use python3.12 or newer"]
+    reserved = write(tmp_path, INLINE_FUNCTION.format(runtime="python3.12",
+                                                      variables="AWS_REGION: x"))
+    with pytest.raises(TemplateError, match="Fn: environment variable.s. AWS_REGION are "
+                       "reserved by Lambda"):
+        cloud.deployer.plan(reserved)
 
 
 def test_exports_can_be_imported_by_another_stack(deployed: Cloud, tmp_path: Path) -> None:

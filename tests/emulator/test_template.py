@@ -19,7 +19,8 @@ def load_text(tmp_path: Path, text: str, name: str = "template.yaml") -> dict:
 
 
 def resources_with(value_yaml: str) -> str:
-    return f"Resources:\n  Thing:\n    Type: AWS::SQS::Queue\n    Properties:\n      Value: {value_yaml}\n"
+    return ("Resources:\n  Thing:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+            f"      Value: {value_yaml}\n")
 
 
 @pytest.mark.parametrize(("short", "long"), [

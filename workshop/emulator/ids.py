@@ -12,7 +12,7 @@ import secrets
 import string
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["Clock", "IdSource", "SYSTEM_CLOCK", "RANDOM_IDS", "CountingIds"]
 

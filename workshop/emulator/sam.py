@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,12 @@ _LOCAL_URI_PROPERTIES = {
     "AWS::Serverless::HttpApi": "DefinitionUri",
     "AWS::Serverless::Application": "Location",
 }
+
+
+# The transform is a pure function of (body, parameters, region): redeploying an unchanged
+# template reuses the last translations instead of paying ~40 ms for each.
+_TRANSLATIONS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_TRANSLATIONS_KEPT = 8
 
 
 def _transforms(body: Mapping[str, Any]) -> list[str]:
@@ -82,7 +89,7 @@ def expand(template: Template, *, region: str,
     body = copy.deepcopy(template.body)
     local = _LocalPaths()
     _swap_local_paths(body, template, local)
-    translated = _translate(body, template, region=region, parameters=parameters or {})
+    translated = _cached_translate(body, template, region=region, parameters=parameters or {})
     for resource in translated.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Lambda::Function":
             properties = resource.get("Properties", {})
@@ -132,6 +139,17 @@ def read_definition(path: Path, *, resource: str, template: Template) -> Any:
         raise TemplateError("a state machine definition must be a JSON object", file=path,
                             resource=where)
     return definition
+
+
+def _cached_translate(body: dict[str, Any], template: Template, *, region: str,
+                      parameters: Mapping[str, Any]) -> dict[str, Any]:
+    key = json.dumps([body, dict(parameters), region], sort_keys=True, default=str)
+    if key not in _TRANSLATIONS:
+        _TRANSLATIONS[key] = _translate(body, template, region=region, parameters=parameters)
+        while len(_TRANSLATIONS) > _TRANSLATIONS_KEPT:
+            _TRANSLATIONS.popitem(last=False)
+    _TRANSLATIONS.move_to_end(key)
+    return copy.deepcopy(_TRANSLATIONS[key])
 
 
 def _translate(body: dict[str, Any], template: Template, *, region: str,

@@ -229,7 +229,8 @@ class Scheduler:
         try:
             self._loop = loop or asyncio.get_running_loop()
         except RuntimeError:
-            raise RuntimeError("create the Scheduler inside its event loop, or pass loop=")
+            raise RuntimeError(
+                "create the Scheduler inside its event loop, or pass loop=") from None
         self._rules: dict[str, _Rule] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._invocations: set[asyncio.Task[None]] = set()

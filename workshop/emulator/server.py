@@ -22,17 +22,18 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 from aiohttp import web
 
-from .deployer import DeployError, Deployer
+from .cloudwatch_logs import CloudWatchLogsSink
+from .deployer import Deployer, DeployError
 from .gateway import Gateway
 from .lambda_api import lambda_routes
 from .lambda_runtime import LambdaRuntime
-from .cloudwatch_logs import CloudWatchLogsSink
 from .moto_services import MotoServices
 from .scheduler import Scheduler
 from .settings import SERVER_NAME, Settings, SettingsError
@@ -89,7 +90,6 @@ class LocalCloud:
         app.router.add_post("/_workshop/shutdown", self._shutdown)
         app.router.add_routes(lambda_routes(self.runtime))
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        app.on_shutdown.append(self._on_shutdown)
         return app
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -159,9 +159,13 @@ class LocalCloud:
         asyncio.get_running_loop().call_soon(self.stopped.set)
         return web.json_response({"stopping": True})
 
-    async def _on_shutdown(self, app: web.Application) -> None:
-        await self.gateway.close_all()
+    async def drain(self) -> None:
+        """Close sockets and stop schedules while the port still serves, so that the
+        ``$disconnect`` handlers this triggers can still reach DynamoDB."""
         await self.scheduler.shutdown()
+        await self.gateway.close_all()
+
+    async def close(self) -> None:
         await self.runtime.shutdown()
         self.moto.close()
 
@@ -203,7 +207,11 @@ async def serve(settings: Settings, *, on_ready: Callable[[], None] | None = Non
     try:
         await cloud.stopped.wait()
     finally:
+        started = time.perf_counter()
+        await cloud.drain()
         await runner.cleanup()
+        await cloud.close()
+        log.info("local cloud stopped in %.2f s", time.perf_counter() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,4 +250,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is closed and flushed by now; tearing down moto's thousands of modules
+    # would only add a second to every `workshop down`.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

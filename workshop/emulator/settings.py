@@ -77,7 +77,7 @@ class Settings:
     ws_max_lifetime: float = 7200.0
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Settings from ``WORKSHOP_*`` variables, then explicit overrides (CLI flags)."""
         values: dict[str, object] = {
             "port": _env_int("WORKSHOP_PORT", DEFAULT_PORT),
@@ -93,7 +93,7 @@ class Settings:
             raise SettingsError(f"time scale must be greater than 0, not {settings.time_scale}")
         return settings
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property

@@ -12,10 +12,12 @@ import ast
 import functools
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..lambda_runtime import _RESERVED_VARIABLES as RESERVED_VARIABLES
 from ..lambda_runtime import FunctionConfig, ResourceNotFound
 from ..template import TemplateError
 from .base import Provider, Record, RecordOnly, Resource, Skip
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+# Lambda's deprecated Python runtimes: they still run locally, but AWS will refuse them.
+_DEPRECATED_RUNTIMES = frozenset({"python3.6", "python3.7", "python3.8", "python3.9"})
 INLINE_HANDLER_MODULE = "index"  # where Lambda puts ZipFile code for Python
 
 
@@ -147,24 +152,41 @@ class FunctionProvider(Provider):
         if properties.get("PackageType") == "Image":
             raise Skip("container image functions are not emulated")
         runtime = str(properties.get("Runtime", ""))
-        if not runtime.startswith("python"):
+        if not runtime.startswith("python3"):
             raise Skip(f"runtime {runtime or '(none)'} is not emulated; the local cloud runs "
                        "Python functions")
-        handler = str(properties.get("Handler", ""))
-        code = properties.get("Code")
-        prepared = {**properties, "Environment": _environment(properties)}
+        if runtime in _DEPRECATED_RUNTIMES:
+            self.context.warn(f"{logical_id}: runtime {runtime} is end-of-life on AWS Lambda, "
+                              "which refuses new functions on it; use python3.12 or newer")
+        prepared = {**properties, "Environment": self._checked_environment(logical_id,
+                                                                           properties)}
+        name = properties.get("FunctionName")
+        if name is not None and not _FUNCTION_NAME.fullmatch(str(name)):
+            raise self.fail(logical_id, f"FunctionName {name!r} must be 1 to 64 letters, "
+                            "digits, hyphens or underscores")
+        return {**prepared, **self._code(logical_id, properties)}
+
+    def _code(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """Where the code is, and what identifies its content (in the fingerprint)."""
+        handler, code = str(properties.get("Handler", "")), properties.get("Code")
         if isinstance(code, str):
             code_dir = self._local_code(logical_id, code, handler)
-            prepared["CodeDigest"] = code_digest(code_dir)
-        elif isinstance(code, dict) and "ZipFile" in code:
+            return {"Code": str(code_dir), "CodeDigest": code_digest(code_dir)}
+        if isinstance(code, dict) and "ZipFile" in code:
             source = str(code["ZipFile"])
             code_dir = self._inline_code(logical_id, source, handler)
-            prepared["InlineSource"] = source
-        else:
-            raise self.fail(logical_id, f"Code {code!r} cannot run in the local cloud; give a "
-                            "local folder (SAM CodeUri) or inline ZipFile code")
-        prepared["Code"] = str(code_dir)
-        return prepared
+            return {"Code": str(code_dir), "InlineSource": source}
+        raise self.fail(logical_id, f"Code {code!r} cannot run in the local cloud; give a "
+                        "local folder (SAM CodeUri) or inline ZipFile code")
+
+    def _checked_environment(self, logical_id: str,
+                             properties: Mapping[str, Any]) -> dict[str, str]:
+        environment = _environment(properties)
+        reserved = sorted(RESERVED_VARIABLES & set(environment))
+        if reserved:
+            raise self.fail(logical_id, f"environment variable(s) {', '.join(reserved)} are "
+                            "reserved by Lambda and cannot be set")
+        return environment
 
     def _local_code(self, logical_id: str, code: str, handler: str) -> Path:
         code_dir = (self.context.template_dir / code).resolve()

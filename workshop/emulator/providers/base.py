@@ -28,10 +28,8 @@ __all__ = [
     "Resource",
     "Skip",
     "as_bool",
-    "as_int",
     "client_error",
     "generated_name",
-    "is_pending",
     "pending",
     "tag_list",
 ]
@@ -42,10 +40,6 @@ _PENDING_PREFIX = "{pending:"
 def pending(logical_id: str, attribute: str) -> str:
     """A value only known once the resource exists (a DynamoDB stream label, a role id)."""
     return f"{_PENDING_PREFIX}{logical_id}.{attribute}}}"
-
-
-def is_pending(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(_PENDING_PREFIX)
 
 
 class Skip(Exception):
@@ -137,10 +131,6 @@ def as_bool(value: Any, *, default: bool = False) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() == "true"
-
-
-def as_int(value: Any, *, default: int | None = None) -> int | None:
-    return default if value is None else int(value)
 
 
 def tag_list(tags: Any) -> list[dict[str, str]]:
@@ -235,6 +225,15 @@ class Provider(abc.ABC):
 
     def fail(self, logical_id: str, problem: str) -> TemplateError:
         return TemplateError(problem, file=self.context.template_path, resource=logical_id)
+
+    def tolerate(self, service: str, missing: str, operation: str, /, **kwargs: Any) -> None:
+        """Call a client ``operation``; the error ``missing`` means there is nothing to do
+        (deleting what is already gone, creating what already exists)."""
+        client = self.context.clients(service)
+        try:
+            getattr(client, operation)(**kwargs)
+        except getattr(client.exceptions, missing):
+            pass
 
     def call(self, logical_id: str, action: Callable[..., Any], /, **kwargs: Any) -> Any:
         """A boto3 call whose failure becomes a ProvisionError naming the resource."""

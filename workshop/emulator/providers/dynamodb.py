@@ -169,8 +169,5 @@ class TableProvider(Provider):
         return values
 
     def delete(self, record: Record) -> None:
-        client = self.context.clients("dynamodb")
-        try:
-            client.delete_table(TableName=record.physical_id)
-        except client.exceptions.ResourceNotFoundException:
-            pass
+        self.tolerate("dynamodb", "ResourceNotFoundException", "delete_table",
+                      TableName=record.physical_id)

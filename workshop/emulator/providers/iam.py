@@ -38,11 +38,8 @@ class _IamProvider(Provider):
     def iam(self) -> Any:
         return self.context.clients("iam")
 
-    def quietly(self, action: Any, **kwargs: Any) -> None:
-        try:
-            action(**kwargs)
-        except self.iam.exceptions.NoSuchEntityException:
-            pass
+    def quietly(self, operation: str, **kwargs: Any) -> None:
+        self.tolerate("iam", "NoSuchEntityException", operation, **kwargs)
 
     def local_policy_arns(self, arns: list[str]) -> list[str]:
         """Policies of this account (attachable in moto), not AWS-managed ones."""
@@ -50,7 +47,7 @@ class _IamProvider(Provider):
 
     def attach(self, logical_id: str, role: str, before: list[str], after: list[str]) -> None:
         for arn in self.local_policy_arns([a for a in before if a not in after]):
-            self.quietly(self.iam.detach_role_policy, RoleName=role, PolicyArn=arn)
+            self.quietly("detach_role_policy", RoleName=role, PolicyArn=arn)
         for arn in self.local_policy_arns([a for a in after if a not in before]):
             self.call(logical_id, self.iam.attach_role_policy, RoleName=role, PolicyArn=arn)
 
@@ -96,7 +93,7 @@ class RoleProvider(_IamProvider):
                   for p in resource.properties.get("Policies", [])}
         current = {p["PolicyName"]: p["PolicyDocument"] for p in before.get("Policies", [])}
         for name in current.keys() - wanted.keys():
-            self.quietly(self.iam.delete_role_policy, RoleName=resource.physical_id,
+            self.quietly("delete_role_policy", RoleName=resource.physical_id,
                          PolicyName=name)
         for name, document in wanted.items():
             if current.get(name) != document:
@@ -121,14 +118,14 @@ class RoleProvider(_IamProvider):
         name = record.physical_id
         try:
             for policy in self.iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                self.quietly(self.iam.delete_role_policy, RoleName=name, PolicyName=policy)
+                self.quietly("delete_role_policy", RoleName=name, PolicyName=policy)
             attached = self.iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
         except self.iam.exceptions.NoSuchEntityException:
             return
         for policy in attached:
-            self.quietly(self.iam.detach_role_policy, RoleName=name,
+            self.quietly("detach_role_policy", RoleName=name,
                          PolicyArn=policy["PolicyArn"])
-        self.quietly(self.iam.delete_role, RoleName=name)
+        self.quietly("delete_role", RoleName=name)
 
 
 class PolicyProvider(_IamProvider):
@@ -155,7 +152,7 @@ class PolicyProvider(_IamProvider):
 
     def delete(self, record: Record) -> None:
         for role in record.properties.get("Roles", []):
-            self.quietly(self.iam.delete_role_policy, RoleName=role,
+            self.quietly("delete_role_policy", RoleName=role,
                          PolicyName=record.properties["PolicyName"])
 
 
@@ -188,5 +185,5 @@ class ManagedPolicyProvider(_IamProvider):
     def delete(self, record: Record) -> None:
         arn = record.attributes["PolicyArn"]
         for role in record.properties.get("Roles", []):
-            self.quietly(self.iam.detach_role_policy, RoleName=role, PolicyArn=arn)
-        self.quietly(self.iam.delete_policy, PolicyArn=arn)
+            self.quietly("detach_role_policy", RoleName=role, PolicyArn=arn)
+        self.quietly("delete_policy", PolicyArn=arn)

@@ -24,11 +24,8 @@ class LogGroupProvider(Provider):
         return {"Ref": physical_id, "Arn": self.arn("logs", f"log-group:{physical_id}:*")}
 
     def create(self, resource: Resource) -> dict[str, Any]:
-        client = self.context.clients("logs")
-        try:
-            client.create_log_group(logGroupName=resource.physical_id)
-        except client.exceptions.ResourceAlreadyExistsException:
-            pass
+        self.tolerate("logs", "ResourceAlreadyExistsException", "create_log_group",
+                      logGroupName=resource.physical_id)
         self._retention(resource, None)
         return self.attributes(resource.logical_id, resource.physical_id, resource.properties)
 
@@ -48,8 +45,5 @@ class LogGroupProvider(Provider):
                       logGroupName=resource.physical_id, retentionInDays=int(days))
 
     def delete(self, record: Record) -> None:
-        client = self.context.clients("logs")
-        try:
-            client.delete_log_group(logGroupName=record.physical_id)
-        except client.exceptions.ResourceNotFoundException:
-            pass
+        self.tolerate("logs", "ResourceNotFoundException", "delete_log_group",
+                      logGroupName=record.physical_id)

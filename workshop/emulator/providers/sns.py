@@ -164,11 +164,8 @@ class SubscriptionProvider(Provider):
         return dict(old.attributes)
 
     def delete(self, record: Record) -> None:
-        client = self.context.clients("sns")
-        try:
-            client.unsubscribe(SubscriptionArn=record.attributes["Arn"])
-        except client.exceptions.NotFoundException:
-            pass
+        self.tolerate("sns", "NotFoundException", "unsubscribe",
+                      SubscriptionArn=record.attributes["Arn"])
 
 
 class TopicPolicyProvider(RecordOnly):

@@ -88,11 +88,8 @@ class QueueProvider(Provider):
         return dict(old.attributes)
 
     def delete(self, record: Record) -> None:
-        client = self.context.clients("sqs")
-        try:
-            client.delete_queue(QueueUrl=record.attributes["QueueUrl"])
-        except client.exceptions.QueueDoesNotExist:
-            pass
+        self.tolerate("sqs", "QueueDoesNotExist", "delete_queue",
+                      QueueUrl=record.attributes["QueueUrl"])
 
 
 class QueuePolicyProvider(RecordOnly):

@@ -123,8 +123,5 @@ class StateMachineProvider(Provider):
         return dict(old.attributes)
 
     def delete(self, record: Record) -> None:
-        client = self.context.clients("stepfunctions")
-        try:
-            client.delete_state_machine(stateMachineArn=record.attributes["Arn"])
-        except client.exceptions.StateMachineDoesNotExist:
-            pass
+        self.tolerate("stepfunctions", "StateMachineDoesNotExist", "delete_state_machine",
+                      stateMachineArn=record.attributes["Arn"])
