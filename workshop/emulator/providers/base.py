@@ -152,9 +152,9 @@ def client_error(error: Exception) -> str:
 class Provider(abc.ABC):
     """Base of every provider: naming, replacement rules, and default behaviour.
 
-    Subclasses set ``types`` and what they need of the class variables, and implement
-    ``attributes``, ``create`` and ``delete``; ``update`` defaults to delete + create
-    (for resources that hold no data).
+    Subclasses set ``types`` and what they need of the class variables, implement
+    ``create`` and ``delete``, and override ``attributes`` for what Ref and Fn::GetAtt
+    return; ``update`` defaults to delete + create (for resources that hold no data).
     """
 
     types: ClassVar[tuple[str, ...]] = ()
@@ -173,9 +173,9 @@ class Provider(abc.ABC):
     def settings(self) -> Settings:
         return self.context.settings
 
-    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
-        where = self.settings.region if region else ""
-        return f"arn:aws:{service}:{where}:{self.settings.account_id}:{resource}"
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN of a regional service in the local cloud's region and account."""
+        return f"arn:aws:{service}:{self.settings.region}:{self.settings.account_id}:{resource}"
 
     # -- planning (no side effects) ---------------------------------------------------
 
