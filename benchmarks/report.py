@@ -61,7 +61,7 @@ def print_table(title: str, figures: list[Figure]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     print(f"\n{title}")
     for row in rows:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def append_results(sections: dict[str, list[Figure]]) -> None:

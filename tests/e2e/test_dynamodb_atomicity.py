@@ -41,9 +41,9 @@ def race(threads: int, work) -> list:
 def test_only_one_conditional_put_wins(table) -> None:
     errors = table.meta.client.exceptions
     for round_ in range(15):
-        def claim(player: int) -> bool:
+        def claim(player: int, room: str = f"room-{round_}") -> bool:
             try:
-                table.put_item(Item={"id": f"room-{round_}", "player": player},
+                table.put_item(Item={"id": room, "player": player},
                                ConditionExpression="attribute_not_exists(id)")
                 return True
             except errors.ConditionalCheckFailedException:

@@ -195,7 +195,8 @@ async def test_each_function_sees_its_own_variables(runtime):
 
 
 async def test_reserved_variables_cannot_be_set(runtime):
-    with pytest.raises(InvalidParameterValue, match="Reserved keys used in this request: AWS_REGION"):
+    reserved = "Reserved keys used in this request: AWS_REGION"
+    with pytest.raises(InvalidParameterValue, match=reserved):
         deploy(runtime, "echo", environment={"AWS_REGION": "eu-west-1"})
 
 
@@ -256,7 +257,8 @@ async def test_init_errors_are_reported_like_aws(runtime, function, code_dir, ha
         assert result.json()["errorType"] == error_type
         assert result.json()["errorMessage"] == message
         assert f"[ERROR] {error_type}: {message}" in result.log_tail
-        assert REPORT.search(result.log_tail)["extra"] == f"Status: error\tError Type: {error_type}\t"
+        expected = f"Status: error\tError Type: {error_type}\t"
+        assert REPORT.search(result.log_tail)["extra"] == expected
 
 
 async def test_an_unserializable_result_is_a_marshal_error(runtime):
@@ -464,7 +466,8 @@ async def test_c_level_output_is_collected_before_invoke_returns(runtime):
 
 async def test_each_worker_has_its_own_log_stream(runtime, sink):
     deploy(runtime, "work")
-    await asyncio.gather(invoke(runtime, "work", {"sleep": 0.2}), invoke(runtime, "work", {"sleep": 0.2}))
+    await asyncio.gather(invoke(runtime, "work", {"sleep": 0.2}),
+                         invoke(runtime, "work", {"sleep": 0.2}))
     await invoke(runtime, "work")
     streams = [stream for _, stream, _ in sink.writes]
     assert len(set(streams)) == 2 and streams[2] in streams[:2]

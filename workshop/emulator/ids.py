@@ -49,7 +49,7 @@ class IdSource:
         return str(uuid.uuid4())
 
     def connection_id(self) -> str:
-        """An API Gateway WebSocket connection id: 12 characters of base64, like ``L0SM9cOFvHcCIhw=``."""
+        """An API Gateway WebSocket connection id, like ``L0SM9cOFvHcCIhw=``."""
         return _short_base64()
 
     def gateway_request_id(self) -> str:

@@ -277,7 +277,8 @@ def invoke(handler: Callable[[Any, Any], Any], header: dict[str, Any], event_bod
         try:
             event = json.loads(event_body)
         except ValueError as error:
-            raise FaultError("Runtime.UnmarshalError", f"Unable to unmarshal input: {error}") from None
+            raise FaultError("Runtime.UnmarshalError",
+                             f"Unable to unmarshal input: {error}") from None
         return "result", marshal(handler(event, context))
     except FaultError as fault:
         error = make_error(fault.message, fault.error_type, fault.trace, request_id)

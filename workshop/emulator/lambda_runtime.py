@@ -47,6 +47,7 @@ from .settings import Settings
 
 __all__ = [
     "INVOCATION_TYPES",
+    "RESERVED_VARIABLES",
     "FunctionConfig",
     "FunctionNotFound",
     "InvalidParameterValue",
@@ -73,7 +74,7 @@ _DRAIN_TIMEOUT = 2.0
 _VERSION = "$LATEST"
 
 # Variables AWS sets and refuses to let a function override.
-_RESERVED_VARIABLES = frozenset({
+RESERVED_VARIABLES = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
@@ -829,7 +830,7 @@ class LambdaRuntime:
         if not config.runtime.startswith("python3"):
             raise InvalidParameterValue(
                 f"The local cloud runs Python functions only, not runtime {config.runtime}")
-        reserved = sorted(_RESERVED_VARIABLES & set(config.environment))
+        reserved = sorted(RESERVED_VARIABLES & set(config.environment))
         if reserved:
             raise InvalidParameterValue(
                 "Lambda was unable to configure your environment variables because the "
@@ -989,7 +990,7 @@ def _arn_like(pattern: str, arn: str) -> bool:
         return False
     return all(
         re.fullmatch(re.escape(p).replace(r"\*", ".*").replace(r"\?", "."), a, re.DOTALL)
-        for p, a in zip(pattern_parts, arn_parts)
+        for p, a in zip(pattern_parts, arn_parts, strict=True)
     )
 
 

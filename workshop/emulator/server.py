@@ -180,7 +180,8 @@ def _warm_up(cloud: LocalCloud) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     # The interpreter builds its ASL grammar on first use (about 1.4 s).
-    AmazonStateLanguageParser.parse('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+    AmazonStateLanguageParser.parse(
+        '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
     cloud.moto.call("GET", "/moto-api/data.json")
 
 

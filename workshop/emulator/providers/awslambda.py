@@ -17,8 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..lambda_runtime import _RESERVED_VARIABLES as RESERVED_VARIABLES
-from ..lambda_runtime import FunctionConfig, ResourceNotFound
+from ..lambda_runtime import RESERVED_VARIABLES, FunctionConfig, ResourceNotFound
 from ..template import TemplateError
 from .base import Provider, Record, RecordOnly, Resource, Skip
 
