@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .emulator.settings import SERVER_NAME, Settings
 
@@ -170,50 +171,40 @@ def down(*, port: int | None = None, timeout: float = 15.0) -> bool:
     return True
 
 
-def _require(s: Settings) -> None:
+def _admin(port: int | None, method: str, path: str, body: Any = None, *,
+           error: type[CloudError] = CloudError, timeout: float = 60.0) -> Any:
+    """Call the running cloud's admin API; a refusal becomes ``error`` with its reason."""
+    s = settings(port=port)
     if status(port=s.port) is None:
         raise CloudError(
             f"no local cloud is running on port {s.port}; start it with `python -m workshop up`")
+    code, reply = _request(s, method, path, body=body, timeout=timeout)
+    if code != 200:
+        raise error(reply.get("error", str(reply)) if isinstance(reply, dict) else str(reply))
+    return reply
 
 
 def deploy(template: str | Path = "template.yaml", *, stack_name: str = "workshop",
            parameters: dict[str, str] | None = None, port: int | None = None) -> dict[str, Any]:
     """Deploy a SAM/CloudFormation template to the local cloud and return the report."""
-    s = settings(port=port)
-    _require(s)
-    path = Path(template).resolve()
-    code, body = _request(s, "POST", "/_workshop/deploy", timeout=600.0, body={
-        "template": str(path), "stack_name": stack_name, "parameters": parameters or {}})
-    if code != 200:
-        raise DeployFailed(body.get("error") if isinstance(body, dict) else str(body))
-    return body
+    request = {"template": str(Path(template).resolve()), "stack_name": stack_name,
+               "parameters": parameters or {}}
+    return _admin(port, "POST", "/_workshop/deploy", request, error=DeployFailed, timeout=600.0)
 
 
 def outputs(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, str]:
     """The stack's Outputs, resolved, with WebSocket URLs pointing at the local cloud."""
-    s = settings(port=port)
-    _require(s)
-    code, body = _request(s, "GET", f"/_workshop/outputs?stack={stack_name}")
-    if code != 200:
-        raise CloudError(body.get("error", str(body)))
-    return body
+    return _admin(port, "GET", f"/_workshop/outputs?stack={quote(stack_name)}")
 
 
 def stack(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, Any]:
     """The stack's resources: logical id, type, physical id."""
-    s = settings(port=port)
-    _require(s)
-    code, body = _request(s, "GET", f"/_workshop/stack?stack={stack_name}")
-    if code != 200:
-        raise CloudError(body.get("error", str(body)))
-    return body
+    return _admin(port, "GET", f"/_workshop/stack?stack={quote(stack_name)}")
 
 
 def reset(*, port: int | None = None) -> None:
     """Delete every resource, item, function, API and stack; the cloud keeps running."""
-    s = settings(port=port)
-    _require(s)
-    _request(s, "POST", "/_workshop/reset", body={})
+    _admin(port, "POST", "/_workshop/reset", {})
 
 
 def environment(s: Settings) -> dict[str, str]:
