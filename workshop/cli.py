@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import cloud
+from . import cloud, lab
 from .emulator.settings import SettingsError
 
 __all__ = ["main"]
@@ -74,6 +74,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if not template.is_file():
         raise cloud.CloudError(f"{template}: no such template file")
     parameters = dict(_parse_parameter(p) for p in args.parameter)
+    if args.lab is not None:
+        if args.lab < 2:
+            print(f"lab {args.lab} starts from nothing: there is nothing to catch up on")
+            return 0
+        # The reference solution of every lab before this one.
+        template = lab.write(args.lab - 1, stack_name=args.stack_name, template=template)
     if args.target == "aws":
         return _deploy_to_aws(template, args.stack_name, parameters)
     report = cloud.deploy(template, stack_name=args.stack_name, parameters=parameters,
@@ -216,6 +222,8 @@ def _parser() -> argparse.ArgumentParser:
     deploy = add("deploy", cmd_deploy, "deploy a SAM template", stack)
     deploy.add_argument("--template", default="template.yaml")
     deploy.add_argument("--target", choices=["local", "aws"], default="local")
+    deploy.add_argument("--lab", type=int, metavar="N",
+                        help="catch up: deploy the reference solution of every lab before N")
     deploy.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
     deploy.add_argument("--json", action="store_true")
     add("outputs", cmd_outputs, "print the stack's outputs", stack).add_argument(
@@ -233,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (cloud.CloudError, SettingsError) as error:
+    except (cloud.CloudError, lab.LabError, SettingsError) as error:
         print(f"workshop {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
