@@ -182,6 +182,8 @@ class FunctionConfig:
     description: str = ""
     reserved_concurrency: int | None = None
     role: str | None = None
+    # Layer folders, in order; each one's ``python/`` is importable, as /opt/python is.
+    layers: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -443,6 +445,7 @@ class _Function:
     configuration: dict[str, Any]
     generation: int
     policy: dict[str, dict[str, Any]] = field(default_factory=dict)
+    layers_sha: tuple[str, ...] = ()
 
 
 # -- the runtime ------------------------------------------------------------------------
@@ -459,6 +462,7 @@ class LambdaRuntime:
         self._logs = logs
         self._lock = threading.RLock()  # guards _functions: the deployer writes from a thread
         self._functions: dict[str, _Function] = {}
+        self._layers: dict[str, Path] = {}
         self._generations = itertools.count(1)
         # Owned by the event loop the runtime first invokes in:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -477,18 +481,39 @@ class LambdaRuntime:
         """
         self._validate(config)
         code_sha, code_size = _code_digest(config.code_dir)
+        # Editing a layer's files changes no function property, but must reach new workers.
+        layers_sha = tuple(_code_digest(layer)[0] for layer in config.layers)
         with self._lock:
             current = self._functions.get(config.name)
             if (current is not None and current.config == config
-                    and current.configuration["CodeSha256"] == code_sha):
+                    and current.configuration["CodeSha256"] == code_sha
+                    and current.layers_sha == layers_sha):
                 return copy.deepcopy(current.configuration)
             function = _Function(config, self._configuration(config, code_sha, code_size),
                                  next(self._generations),
-                                 policy=current.policy if current else {})
+                                 policy=current.policy if current else {},
+                                 layers_sha=layers_sha)
             self._functions[config.name] = function
         if current is not None:
             self._call_in_loop(self._retire_stale)
         return copy.deepcopy(function.configuration)
+
+    def publish_layer(self, arn: str, content_dir: Path) -> None:
+        """Make a layer version's folder available to functions that name its ARN."""
+        with self._lock:
+            self._layers[arn] = Path(content_dir)
+
+    def delete_layer(self, arn: str) -> None:
+        with self._lock:
+            self._layers.pop(arn, None)
+
+    def layer_dir(self, arn: str) -> Path:
+        """The folder of a published layer version; ResourceNotFound for any other ARN."""
+        with self._lock:
+            if arn not in self._layers:
+                raise ResourceNotFound(f"Layer version {arn} does not exist in the local cloud "
+                                       "(layers from other accounts cannot be emulated)")
+            return self._layers[arn]
 
     def delete_function(self, name: str) -> None:
         """Forget a function and stop its workers."""
@@ -512,9 +537,10 @@ class LambdaRuntime:
             return sorted(self._functions)
 
     def reset(self) -> None:
-        """Forget every function; their workers retire."""
+        """Forget every function and layer; their workers retire."""
         with self._lock:
             self._functions.clear()
+            self._layers.clear()
         self._call_in_loop(self._retire_stale)
 
     def add_permission(self, name: str, *, statement_id: str, action: str, principal: str,
@@ -897,6 +923,12 @@ class LambdaRuntime:
             "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
             "_HANDLER": config.handler,
         })
+        if config.layers:
+            # Lambda extracts layers to /opt and puts /opt/python on the path, after the
+            # function's own code.
+            layer_paths = [str(Path(layer).resolve() / "python") for layer in config.layers]
+            env["PYTHONPATH"] = os.pathsep.join(
+                layer_paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         return env
 
 

@@ -25,8 +25,8 @@ SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 LOCAL_CODE_BUCKET = "workshop-local-code"
 
 # Properties that may name a local file or folder, per SAM type (the state machine's
-# DefinitionUri is inlined instead). Only Function code is mapped back: the others are
-# types the local cloud does not emulate, and the deployer warns about them.
+# DefinitionUri is inlined instead). Function code and layer content are mapped back: the
+# others are types the local cloud does not emulate, and the deployer warns about them.
 _LOCAL_URI_PROPERTIES = {
     "AWS::Serverless::Function": "CodeUri",
     "AWS::Serverless::LayerVersion": "ContentUri",
@@ -35,6 +35,8 @@ _LOCAL_URI_PROPERTIES = {
     "AWS::Serverless::Application": "Location",
 }
 
+# Where the translated CloudFormation resource carries the placeholder.
+_TRANSLATED_CODE = {"AWS::Lambda::Function": "Code", "AWS::Lambda::LayerVersion": "Content"}
 
 # The transform is a pure function of (body, parameters, region): redeploying an unchanged
 # template reuses the last translations instead of paying ~40 ms for each.
@@ -91,9 +93,10 @@ def expand(template: Template, *, region: str,
     _swap_local_paths(body, template, local)
     translated = _cached_translate(body, template, region=region, parameters=parameters or {})
     for resource in translated.get("Resources", {}).values():
-        if resource.get("Type") == "AWS::Lambda::Function":
+        key = _TRANSLATED_CODE.get(resource.get("Type"))
+        if key:
             properties = resource.get("Properties", {})
-            properties["Code"] = local.restore(properties.get("Code"))
+            properties[key] = local.restore(properties.get(key))
     return translated
 
 

@@ -15,7 +15,13 @@ from .apigatewayv2 import (
                            RouteResponseProvider,
                            StageProvider,
 )
-from .awslambda import AliasProvider, FunctionProvider, PermissionProvider, VersionProvider
+from .awslambda import (
+    AliasProvider,
+    FunctionProvider,
+    LayerVersionProvider,
+    PermissionProvider,
+    VersionProvider,
+)
 from .base import Provider, ProviderContext, Record, Resource, Skip
 from .dynamodb import TableProvider
 from .events import RuleProvider
@@ -32,7 +38,8 @@ _CLASSES: tuple[type[Provider], ...] = (
     TableProvider, TopicProvider, SubscriptionProvider, TopicPolicyProvider, QueueProvider,
     QueuePolicyProvider, BucketProvider, LogGroupProvider, RoleProvider, PolicyProvider,
     ManagedPolicyProvider, StateMachineProvider, FunctionProvider, PermissionProvider,
-    VersionProvider, AliasProvider, ApiProvider, IntegrationProvider, RouteProvider,
+    VersionProvider, AliasProvider, LayerVersionProvider, ApiProvider, IntegrationProvider,
+    RouteProvider,
     RouteResponseProvider, AuthorizerProvider, DeploymentProvider, StageProvider,
     RuleProvider,
 )

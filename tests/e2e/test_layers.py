@@ -1,0 +1,35 @@
+"""A SAM layer's python/ folder is importable by the functions that name it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import boto3
+
+from workshop import cloud as lifecycle
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "e2e"
+
+
+def greet(function: str, name: str) -> str:
+    reply = boto3.client("lambda").invoke(FunctionName=function,
+                                          Payload=json.dumps({"name": name}))
+    assert "FunctionError" not in reply, reply["Payload"].read()
+    return json.loads(reply["Payload"].read())
+
+
+def test_a_function_imports_from_its_layer_and_sees_new_layer_content(cloud: dict,
+                                                                     tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "layered.yaml", tmp_path)
+    shutil.copytree(FIXTURES / "layered", tmp_path / "layered")
+    template = tmp_path / "layered.yaml"
+    outputs = lifecycle.deploy(template, stack_name="layers")["outputs"]
+    assert greet(outputs["GreeterFunctionName"], "ada") == "hello, ada"
+
+    module = tmp_path / "layered" / "shared" / "python" / "greeting.py"
+    module.write_text(module.read_text().replace("hello", "welcome"))
+    report = lifecycle.deploy(template, stack_name="layers")
+    assert "GreeterFunction" in report["updated"]
+    assert greet(outputs["GreeterFunctionName"], "ada") == "welcome, ada"
