@@ -185,6 +185,12 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    return demo.main(port=args.port)
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
 
@@ -233,6 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", type=float, default=60.0, metavar="MINUTES")
     add("reset", cmd_reset, "delete everything deployed and stored; keep running")
     add("env", cmd_env, 'print shell exports: eval "$(python -m workshop env)"')
+    add("demo", cmd_demo, "bots play the finished game on the local cloud, with a transcript")
     add("doctor", cmd_doctor, "check this machine can run the workshop")
     return parser
 

@@ -1,0 +1,119 @@
+"""Battle: scores, attacks and deaths in a matched room, and a settlement that happens once.
+
+What players send, and who gets what:
+
+* ``{"action": "syncscore", "score": 12}`` → the opponent gets
+  ``{"action": "player_syncscore", "data": 12}``;
+* ``{"action": "attack"}`` → the opponent gets ``{"action": "attacked", "data": "FREEZE"}``;
+* ``{"action": "die"}`` → the first death: the opponent gets
+  ``{"action": "player_died", "data": "<user_id>"}``; the second: the opponent gets
+  ``{"action": "player_died", "data": "all"}``, then each player gets
+  ``{"action": "battle_settlement", "data": "WIN" | "LOSE" | "DRAW"}``;
+* a request the rules refuse → ``{"action": "error", "data": "<reason>"}``.
+
+When both players die at the same moment, two invocations run at once. Each adds its
+player to the room's ``dead`` set in one conditional update and reads the set back from
+that same write: exactly one of them sees both players dead, and only that one settles,
+with a second conditional update that succeeds once per battle.
+"""
+
+import os
+
+import battle_rules
+import boto3
+import connections
+from battle_rules import PLAYING, SETTLED, Battle, BattleError
+
+rooms = boto3.resource("dynamodb").Table(os.environ["ROOMS_TABLE"])
+dynamodb = rooms.meta.client
+
+
+def handler(event: dict, context: object) -> dict:
+    return connections.dispatch(event, ROUTES, errors=(BattleError,))
+
+
+def sync_score(event: dict, user_id: str, message: dict) -> None:
+    score = battle_rules.parse_score(message)
+    battle = load_battle(user_id)
+    opponent = battle.opponent_of(user_id)
+    try:
+        rooms.update_item(Key=battle_rules.room_key(battle.room_name),
+                          UpdateExpression="SET scores.#player = :score",
+                          ConditionExpression="phase = :playing",
+                          ExpressionAttributeNames={"#player": user_id},
+                          ExpressionAttributeValues={":score": score, ":playing": PLAYING})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        raise BattleError("the battle is over") from None
+    connections.send_to_user(event, opponent, {"action": "player_syncscore", "data": score})
+
+
+def attack(event: dict, user_id: str, message: dict) -> None:
+    opponent = battle_rules.check_attack(load_battle(user_id), user_id)
+    if not connections.send_to_user(event, opponent, {"action": "attacked", "data": "FREEZE"}):
+        raise BattleError("your opponent is not connected")
+
+
+def die(event: dict, user_id: str, message: dict) -> None:
+    battle = load_battle(user_id)
+    opponent = battle_rules.check_death(battle, user_id)
+    try:
+        # ADD to a set and read it back in the same write: of two players dying at
+        # once, exactly one sees both of them dead.
+        after = rooms.update_item(
+            Key=battle_rules.room_key(battle.room_name), UpdateExpression="ADD dead :me",
+            ConditionExpression="phase = :playing AND NOT contains(dead, :user)",
+            ExpressionAttributeValues={":me": {user_id}, ":user": user_id,
+                                       ":playing": PLAYING},
+            ReturnValues="ALL_NEW")["Attributes"]
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        # Only this player's own death, recorded by a request sent at the same moment,
+        # can have changed the room since it was read.
+        raise BattleError("you are already dead") from None
+    battle = Battle.from_item(after)
+    if not battle.over:
+        connections.send_to_user(event, opponent, {"action": "player_died", "data": user_id})
+    elif settle(battle):
+        connections.send_to_user(event, opponent, {"action": "player_died", "data": "all"})
+        for player, result in battle_rules.outcome(battle).items():
+            connections.send_to_user(event, player,
+                                     {"action": "battle_settlement", "data": result})
+
+
+ROUTES = {"syncscore": sync_score, "attack": attack, "die": die}
+
+
+def settle(battle: Battle) -> bool:
+    """Record the outcome and free both players to join again; False if already done.
+
+    One transaction: the room is settled only if it is still being played with both
+    players dead, so a battle is settled exactly once however often this runs.
+    """
+    writes = [{"Update": {
+        "TableName": rooms.name, "Key": battle_rules.room_key(battle.room_name),
+        "UpdateExpression": "SET phase = :settled, outcome = :outcome",
+        "ConditionExpression": "phase = :playing AND size(dead) = :everyone",
+        "ExpressionAttributeValues": {":settled": SETTLED, ":playing": PLAYING,
+                                      ":outcome": battle_rules.outcome(battle),
+                                      ":everyone": len(battle.players)}}}]
+    writes += [{"Delete": {"TableName": rooms.name, "Key": battle_rules.player_key(player),
+                           "ConditionExpression": "room_name = :room",
+                           "ExpressionAttributeValues": {":room": battle.room_name}}}
+               for player in battle.players]
+    try:
+        dynamodb.transact_write_items(TransactItems=writes)
+    except dynamodb.exceptions.TransactionCanceledException:
+        return False
+    return True
+
+
+def load_battle(user_id: str) -> Battle:
+    """The battle of the room the player is in."""
+    membership = rooms.get_item(Key=battle_rules.player_key(user_id),
+                                ConsistentRead=True).get("Item")
+    if membership is None:
+        raise BattleError("you are not in a room: send joinroom first")
+    room = rooms.get_item(Key=battle_rules.room_key(membership["room_name"]),
+                          ConsistentRead=True).get("Item")
+    if room is None:
+        raise BattleError(f"room {membership['room_name']} no longer exists")
+    return Battle.from_item(room)

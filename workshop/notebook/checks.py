@@ -1,0 +1,260 @@
+""""Check your work": each check looks at the cloud and answers in one line.
+
+A check returns a :class:`Check` that a notebook displays as ``✅ what is right`` or
+``❌ what is wrong — and what to look at``. It is truthy when it passed, so code (and
+tests) can ``assert checks.handshake(...)``. With ``WORKSHOP_STRICT_CHECKS=1`` in the
+environment a failing check raises :class:`CheckFailed` instead, which is how the test
+suite makes a notebook fail on the first wrong answer.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import pandas as pd
+import websocket
+
+from .. import cloud
+from . import tables
+from .matchmaking_report import MatchReport
+from .target import Target
+
+__all__ = ["PROBE_USER_ID", "STRICT_VARIABLE", "Check", "CheckFailed", "deployed", "eventually", "handshake",
+           "logged", "matched_once", "preflight", "race_damage", "rows", "settled", "started",
+           "verdict"]
+
+STRICT_VARIABLE = "WORKSHOP_STRICT_CHECKS"
+
+T = TypeVar("T")
+
+
+class CheckFailed(AssertionError):
+    """A check failed while ``WORKSHOP_STRICT_CHECKS`` was set."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verdict: did it work, and one line saying what is right or what is wrong."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return f"{'✅' if self.ok else '❌'} {self.message}"
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def require(self) -> Check:
+        """Raise :class:`CheckFailed` unless the check passed; return it otherwise."""
+        if not self.ok:
+            raise CheckFailed(self.message)
+        return self
+
+
+def verdict(ok: bool, right: str, wrong: str) -> Check:
+    """The check's result; in strict mode a failure raises instead of being returned."""
+    result = Check(bool(ok), right if ok else wrong)
+    if not ok and os.environ.get(STRICT_VARIABLE, "") not in ("", "0"):
+        raise CheckFailed(result.message)
+    return result
+
+
+def eventually(probe: Callable[[], T], *, timeout: float = 5.0,
+               interval: float = 0.1) -> T:
+    """Call ``probe`` until it returns something truthy or ``timeout`` passes; its last answer.
+
+    Some of what the labs check happens after the cell that caused it returns: a
+    ``$disconnect`` runs once the socket has closed, a log line lands after its
+    invocation ends.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer or time.monotonic() >= deadline:
+            return answer
+        time.sleep(interval)
+
+
+def preflight(results: pd.DataFrame) -> Check:
+    """Every row of ``target.preflight()`` passed."""
+    failing = results[results["ok"] != "✅"]
+    return verdict(failing.empty, f"all {len(results)} preflight checks pass",
+                   f"{len(failing)} preflight check(s) fail: "
+                   + "; ".join(f"{row.check} ({row.detail})" for row in failing.itertuples())
+                   + " — fix them, then run the preflight cell again")
+
+
+def started(session: Target) -> Check:
+    """The target answers: the local cloud's status endpoint, or AWS's STS (checked on start)."""
+    if not session.local:
+        return verdict(True, f"AWS answers: {session.description}", "")
+    status = cloud.status()
+    if not status:
+        return verdict(False, "", "no local cloud answers: run the cell above again and "
+                                  "read its error, or run `python -m workshop doctor`")
+    stacks = ", ".join(status.get("stacks") or []) or "nothing deployed yet"
+    return verdict(True, f"the local cloud answers at {status['endpoint']} "
+                         f"(pid {status['pid']}; stacks: {stacks})", "")
+
+
+def deployed(report: Mapping[str, Any], *logical_ids: str) -> Check:
+    """The deploy ``report`` has every one of ``logical_ids`` in the stack."""
+    present = set(report["created"]) | set(report["updated"]) | set(report["unchanged"])
+    missing = [name for name in logical_ids if name not in present]
+    changed = len(report["created"]) + len(report["updated"]) + len(report["deleted"])
+    return verdict(
+        not missing,
+        f"{len(logical_ids)} resources in place ({changed} changed in "
+        f"{report['seconds']:.2f} s): {', '.join(logical_ids)}",
+        f"not deployed: {', '.join(missing)}; look at the deploy report above")
+
+
+_STATUS = {
+    101: "connected (101 Switching Protocols)",
+    403: "403 Forbidden",
+    500: "500 Internal Server Error",
+}
+
+
+# The user id the handshake check connects as, so its visit is easy to spot in the logs.
+PROBE_USER_ID = "check-your-work"
+
+
+def _handshake_status(url: str, *, timeout: float) -> int:
+    probe = url + ("&" if "?" in url else "?") + f"user_id={PROBE_USER_ID}"
+    try:
+        websocket.create_connection(probe, timeout=timeout).close()
+    except websocket.WebSocketBadStatusException as refused:
+        return refused.status_code
+    return 101
+
+
+def handshake(url: str, *, expect: int, why: str = "", hint: str = "",
+              timeout: float = 10.0) -> Check:
+    """Open a WebSocket to ``url`` and compare the handshake's status with ``expect``.
+
+    101 means the connection opened; anything else is the HTTP status API Gateway
+    refused it with. The check connects as ``?user_id=check-your-work``. ``why`` explains a right answer, ``hint`` says what to look at
+    after a wrong one.
+    """
+    got = _handshake_status(url, timeout=timeout)
+    said = _STATUS.get(got, f"HTTP {got}")
+    return verdict(got == expect,
+                   f"{said}, as expected" + (f": {why}" if why else ""),
+                   f"expected {_STATUS.get(expect, expect)}, got {said}"
+                   + (f"; {hint}" if hint else ""))
+
+
+def logged(function_name: str, text: str, *, timeout: float = 5.0) -> Check:
+    """Some line of the function's CloudWatch log contains ``text``."""
+    def lines() -> list[str]:
+        return [event["message"] for event in tables.log_events(function_name)
+                if text in event["message"]]
+
+    found = eventually(lines, timeout=timeout)
+    return verdict(bool(found),
+                   f"{len(found)} log line(s) of {function_name} mention {text!r}",
+                   f"no log line of {function_name} mentions {text!r} after {timeout:g} s: "
+                   "did the request reach the function? Look at the log table above")
+
+
+def rows(table_name: str, attribute: str, *, present: Iterable[str] = (),
+         absent: Iterable[str] = (), timeout: float = 5.0) -> Check:
+    """Rows whose ``attribute`` is each of ``present`` exist, and none for ``absent``.
+
+    Waits up to ``timeout`` for the table to get there, since ``$disconnect`` deletes
+    its row a moment after the socket closes.
+    """
+    present, absent = list(present), list(absent)
+
+    def problems() -> tuple[list[str], list[str]]:
+        values = {str(item.get(attribute)) for item in tables.items(table_name)}
+        return ([v for v in present if v not in values], [v for v in absent if v in values])
+
+    eventually(lambda: not any(problems()), timeout=timeout)
+    missing, lingering = problems()
+    wrong = []
+    if missing:
+        wrong.append(f"no row with {attribute} {', '.join(missing)}")
+    if lingering:
+        wrong.append(f"still a row with {attribute} {', '.join(lingering)}")
+    right = []
+    if present:
+        right.append(f"a row for each of {', '.join(present)}")
+    if absent:
+        right.append(f"no row for {', '.join(absent)}")
+    return verdict(not wrong, f"{table_name} has " + " and ".join(right),
+                   f"{table_name}: " + "; ".join(wrong) + " — look at the table above")
+
+
+def matched_once(report: MatchReport) -> Check:
+    """Every player is in exactly one room of two, except one waiting player if odd."""
+    summary = report.problems()
+    return verdict(
+        not summary,
+        f"all {report.player_count} players matched exactly once: "
+        f"{report.count('matched')} rooms of two"
+        + (", one player waiting for an opponent" if report.count("waiting") else ""),
+        f"{'; '.join(summary)} — look at the rooms table above")
+
+
+def race_damage(report: MatchReport) -> Check:
+    """The naive matchmaking showed its race (any room of 3+, anyone stranded or unmatched).
+
+    Races depend on timing, so a lucky run is possible; the message then says to run
+    the cell again rather than calling it a failure of the learner's work.
+    """
+    summary = report.problems()
+    if summary:
+        return verdict(True, "the race is visible: " + "; ".join(summary), "")
+    return verdict(True, f"this run got lucky: all {report.player_count} players matched "
+                         "cleanly. Races depend on timing; run the crowd cell again", "")
+
+
+class _Inbox(Protocol):
+    user_id: str
+
+    def messages(self, action: str) -> list[dict[str, Any]]: ...
+
+
+def settled(expected: Mapping[_Inbox, str], *, timeout: float = 5.0,
+            grace: float = 0.3) -> Check:
+    """Each player got exactly one ``battle_settlement``, the one ``expected`` names.
+
+    Waits up to ``timeout`` for the settlements, then ``grace`` seconds more, so that a
+    second (wrong) settlement on its way is caught too.
+    """
+    def outcomes() -> dict[str, list[Any]]:
+        return {player.user_id: [m.get("data") for m in player.messages("battle_settlement")]
+                for player in expected}
+
+    def complete() -> bool:
+        return all(outcomes().values())
+
+    if eventually(complete, timeout=timeout):
+        time.sleep(grace)
+    got = outcomes()
+    wrong = [f"{player.user_id} got {got[player.user_id] or 'no settlement'}, not [{want!r}]"
+             for player, want in expected.items() if got[player.user_id] != [want]]
+    if len(expected) <= 4:
+        shown = ", ".join(f"{player.user_id} {want}" for player, want in expected.items())
+    else:
+        tally = Counter(expected.values())
+        shown = f"{len(expected)} players, " + ", ".join(
+            f"{tally[result]} {result}" for result in ("WIN", "LOSE", "DRAW") if tally[result])
+    if len(wrong) > 3:
+        wrong = wrong[:3] + [f"and {len(wrong) - 3} more"]
+    return verdict(not wrong, f"settled exactly once: {shown}",
+                   "; ".join(wrong) + " — look at the messages above")
