@@ -31,11 +31,11 @@ class _Transcript:
 
     def sent(self, player: Player, action: str, **fields: Any) -> None:
         player.send(action, **fields)
-        self.line(f"  {player.user_id:>6} → {json.dumps({'action': action, **fields})}")
+        self.line(f"  {player.name:>6} → {json.dumps({'action': action, **fields})}")
 
     def received(self, player: Player, action: str) -> dict[str, Any]:
         message = player.wait_for(action, timeout=15.0)
-        self.line(f"  {player.user_id:>6} ← {json.dumps(message)}")
+        self.line(f"  {player.name:>6} ← {json.dumps(message)}")
         return message
 
 
