@@ -26,14 +26,18 @@ import time
 import boto3
 import connections
 import matchmaking
+from boto3.dynamodb.types import TypeDeserializer
 from matchmaking import PLAYING, WAITING, Join, Lobby, MatchmakingError
 
 rooms = boto3.resource("dynamodb").Table(os.environ["ROOMS_TABLE"])
 # The table resource's client accepts plain Python values, as the table does.
 dynamodb = rooms.meta.client
+# Errors are not converted to Python values like results are: this does it.
+deserializer = TypeDeserializer()
 
+# A cancelled transaction gives a reason per write, in order: lobby, room, membership.
+LOBBY_WRITE, MEMBERSHIP_WRITE = 0, 2
 MAX_ATTEMPTS = 30
-MEMBERSHIP_WRITE = 2  # the index of the membership among a transaction's writes
 
 
 def handler(event: dict, context: object) -> dict:
@@ -42,7 +46,13 @@ def handler(event: dict, context: object) -> dict:
 
 def join_room(event: dict, user_id: str, message: dict) -> None:
     """joinroom: a seat in the oldest waiting room, or a new room to wait in."""
-    announce(event, user_id, commit_join(user_id))
+    join = commit_join(user_id)
+    while not tell_peer(event, user_id, join):
+        # The waiting player has gone without exitroom (closed the game): nobody would
+        # ever play in that room. Close it and join again.
+        close_abandoned(join, user_id)
+        join = commit_join(user_id)
+    tell_player(event, join)
 
 
 def leave_room(event: dict, user_id: str, message: dict) -> None:
@@ -55,33 +65,38 @@ def leave_room(event: dict, user_id: str, message: dict) -> None:
 ROUTES = {"joinroom": join_room, "exitroom": leave_room, "destroyroom": leave_room}
 
 
-def announce(event: dict, user_id: str, join: Join) -> None:
-    """Tell the player its room and, once matched, tell both players whom they face."""
+def tell_peer(event: dict, user_id: str, join: Join) -> bool:
+    """Tell the waiting player who joined; False if that player has gone."""
+    if join.peer_id is None:
+        return True
+    return connections.send_to_user(event, join.peer_id,
+                                    {"action": "peer_player_id", "data": user_id})
+
+
+def tell_player(event: dict, join: Join) -> None:
+    """Tell the player its room and, once matched, whom it faces."""
     connections.reply(event, {"action": "joinroom", "data": join.room_name})
     if join.peer_id is not None:
         connections.reply(event, {"action": "peer_player_id", "data": join.peer_id})
-        connections.send_to_user(event, join.peer_id,
-                                 {"action": "peer_player_id", "data": user_id})
 
 
 def commit_join(user_id: str) -> Join:
+    lobby = read_lobby()
     for attempt in range(MAX_ATTEMPTS):
-        lobby = read_lobby()
         join = matchmaking.plan_join(
             lobby, user_id,
             new_room_name=matchmaking.room_name_for(user_id, secrets.token_hex(3)))
-        if join.peer_id is not None and connections.connection_of(join.peer_id) is None:
-            # The waiting player has gone (closed the game): nobody would ever play in
-            # that room, so remove it and look again.
-            write(leave_writes(lobby, join.peer_id, join.room_name))
-            continue
         try:
             dynamodb.transact_write_items(TransactItems=join_writes(lobby, join, user_id))
             return join
         except dynamodb.exceptions.TransactionCanceledException as error:
-            if failed_condition(error, MEMBERSHIP_WRITE):
-                raise MatchmakingError(f"you are already in room {room_of(user_id)}") from None
-        back_off(attempt)  # another player changed the lobby first: read it again
+            reasons = error.response["CancellationReasons"]
+        if failed_condition(reasons[MEMBERSHIP_WRITE]):
+            raise MatchmakingError(f"you are already in room {room_of(user_id)}")
+        # Another player changed the lobby first; the refused write returns the lobby
+        # as it is now, so there is no need to read it again.
+        lobby = lobby_in(reasons[LOBBY_WRITE]) or read_lobby()
+        back_off(attempt)
     raise MatchmakingError("matchmaking is busy: try again")
 
 
@@ -94,6 +109,12 @@ def commit_leave(user_id: str) -> str:
             return room_name
         back_off(attempt)
     raise MatchmakingError("matchmaking is busy: try again")
+
+
+def close_abandoned(join: Join, user_id: str) -> None:
+    """Delete a room whose first player has gone, and free both players."""
+    write([{"Delete": {"TableName": rooms.name, "Key": matchmaking.room_key(join.room_name)}},
+           *(release(player, join.room_name) for player in (join.peer_id, user_id))])
 
 
 def join_writes(lobby: Lobby, join: Join, user_id: str) -> list[dict]:
@@ -121,17 +142,24 @@ def leave_writes(lobby: Lobby, user_id: str, room_name: str) -> list[dict]:
         {"Delete": {"TableName": rooms.name, "Key": matchmaking.room_key(room_name),
                     "ConditionExpression": "phase = :waiting",
                     "ExpressionAttributeValues": {":waiting": WAITING}}},
-        {"Delete": {"TableName": rooms.name, "Key": matchmaking.player_key(user_id),
-                    "ConditionExpression": "room_name = :room",
-                    "ExpressionAttributeValues": {":room": room_name}}},
+        release(user_id, room_name),
     ]
+
+
+def release(user_id: str, room_name: str) -> dict:
+    """Delete the player's membership of ``room_name``: the player may join again."""
+    return {"Delete": {"TableName": rooms.name, "Key": matchmaking.player_key(user_id),
+                       "ConditionExpression": "room_name = :room",
+                       "ExpressionAttributeValues": {":room": room_name}}}
 
 
 def lobby_write(read: Lobby, changed: Lobby) -> dict:
     """Store the changed lobby if it is still the version that was read."""
     return {"Put": {"TableName": rooms.name, "Item": changed.to_item(),
                     "ConditionExpression": "attribute_not_exists(version) OR version = :read",
-                    "ExpressionAttributeValues": {":read": read.version}}}
+                    "ExpressionAttributeValues": {":read": read.version},
+                    # If it is not, the refusal carries the lobby as it is now.
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
 
 
 def put(item: dict) -> dict:
@@ -149,9 +177,17 @@ def write(writes: list[dict]) -> bool:
     return True
 
 
-def failed_condition(error: Exception, index: int) -> bool:
-    reasons = error.response.get("CancellationReasons", [])
-    return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
+def failed_condition(reason: dict) -> bool:
+    """Whether this write of a cancelled transaction is the one whose condition failed."""
+    return reason.get("Code") == "ConditionalCheckFailed"
+
+
+def lobby_in(reason: dict) -> Lobby | None:
+    """The lobby returned by a refused lobby write (None if it returned none)."""
+    if "Item" not in reason:
+        return None
+    return Lobby.from_item({name: deserializer.deserialize(value)
+                            for name, value in reason["Item"].items()})
 
 
 def read_lobby() -> Lobby:

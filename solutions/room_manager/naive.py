@@ -47,4 +47,5 @@ def join_room(event: dict, user_id: str, message: dict) -> None:
         rooms.put_item(Item=room)
         rooms.put_item(Item=join.lobby.to_item())
     rooms.put_item(Item=matchmaking.membership_item(user_id, join.room_name))
-    app.announce(event, user_id, join)
+    app.tell_player(event, join)
+    app.tell_peer(event, user_id, join)

@@ -14,6 +14,7 @@ class FakePlayer:
     user_id: str
     room: str | None = None
     peers: list[str] = field(default_factory=list)
+    inbox: list[dict[str, Any]] = field(default_factory=list)
 
     def messages(self, action: str) -> list[dict[str, Any]]:
         if action == "joinroom":
@@ -38,6 +39,7 @@ def test_clean_matchmaking_with_one_player_waiting() -> None:
     assert result.problems() == []
     verdict = checks.matched_once(result)
     assert verdict and "all 5 players matched exactly once: 2 rooms of two" in verdict.message
+    assert checks.matched_once(report(pair("a", "b", "r1"))).message.endswith("1 room of two")
 
 
 def test_the_races_of_the_naive_version_are_named() -> None:
@@ -46,17 +48,20 @@ def test_the_races_of_the_naive_version_are_named() -> None:
         FakePlayer("c", "r1", ["a"]),                         # a room of three
         FakePlayer("d", "r2"), FakePlayer("e", "r3"),          # two lone players
         FakePlayer("f", "r4", ["g"]), FakePlayer("g", "r4"),  # g never told of f
-        FakePlayer("h"),                                      # no answer at all
+        FakePlayer("h", inbox=[{"message": "Internal server error"}]),  # a crash
     ]
     result = report(players)
     outcomes = dict(zip(result.rooms["room"], result.rooms["outcome"], strict=True))
     assert outcomes == {"r1": "crowded", "r2": "stranded", "r3": "stranded",
-                        "r4": "mismatched", "(none)": "no answer"}
+                        "r4": "mismatched", "(none)": "failed"}
+    assert result.players.set_index("user_id").loc["h", "errors"] == "Internal server error"
+    failed = result.summary.set_index("outcome").loc["failed"]
+    assert (failed["rooms"], failed["players"]) == (0, 1)
     assert result.problems() == [
         "2 players stranded alone in separate rooms",
         "1 room of three or more (3 players)",
         "1 room of two whose players were not told of each other",
-        "1 player never told which room to join",
+        "1 player got an error instead of a room",
     ]
     assert not checks.matched_once(result)
     damage = checks.race_damage(result)

@@ -70,3 +70,12 @@ def test_log_frame_gives_each_line_its_request_id(cloud: dict) -> None:
     printed = tables.log_frame(function, platform_lines=False)
     assert all(m.startswith("route ") for m in printed["message"])
     assert not checks.logged(function, "never printed", timeout=0.1)
+
+
+def test_items_without_an_attribute_show_a_blank(scores: str) -> None:
+    table = boto3.resource("dynamodb").Table(scores)
+    table.put_item(Item={"player": "alice", "score": 5})
+    table.put_item(Item={"player": "lobby", "waiting": ["r1"]})
+    assert tables.items_frame(scores).to_dict("records") == [
+        {"player": "alice", "score": 5, "waiting": ""},
+        {"player": "lobby", "score": "", "waiting": ["r1"]}]

@@ -10,7 +10,8 @@ from workshop.notebook import target
 
 
 @pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def private_home(cloud: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's private cloud (never port 4580), and a state folder of this test's."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     monkeypatch.delenv("WORKSHOP_TARGET", raising=False)
 
@@ -34,3 +35,10 @@ def test_preflight_lists_each_check_once() -> None:
     assert list(frame.columns) == ["check", "ok", "detail"]
     assert {"python", "boto3", "pandas", "ipywidgets"} <= set(frame["check"])
     assert set(frame["ok"]) <= {"✅", "❌"}
+
+
+def test_start_reuses_the_running_local_cloud(cloud: dict) -> None:
+    session = target.start("local")
+    assert session.local and session.details["endpoint"] == cloud["endpoint"]
+    assert str(session).startswith(f"local: local cloud at {cloud['endpoint']}")
+    assert session._repr_markdown_().startswith("**Target `local`**")

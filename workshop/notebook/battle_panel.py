@@ -77,7 +77,7 @@ class BattlePanel:
     # -- what a learner (or a test) does --------------------------------------------
 
     def score(self, player: Player, points: int = 1) -> bool:
-        """``player`` scores ``points`` and tells the server (``syncscore``); False if it may not."""
+        """``player`` scores ``points`` and syncs its score; False if it may not score."""
         with self._lock:
             state = self.state(player)
             if self._refused(player, state, "score"):

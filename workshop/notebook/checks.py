@@ -1,4 +1,4 @@
-""""Check your work": each check looks at the cloud and answers in one line.
+"""The "Check your work" cells: each check looks at the cloud and answers in one line.
 
 A check returns a :class:`Check` that a notebook displays as ``✅ what is right`` or
 ``❌ what is wrong — and what to look at``. It is truthy when it passed, so code (and
@@ -14,19 +14,19 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import websocket
 
 from .. import cloud
 from . import tables
-from .matchmaking_report import MatchReport
+from .matchmaking_report import Inbox, MatchReport
 from .target import Target
 
-__all__ = ["PROBE_USER_ID", "STRICT_VARIABLE", "Check", "CheckFailed", "deployed", "eventually", "handshake",
-           "logged", "matched_once", "preflight", "race_damage", "rows", "settled", "started",
-           "verdict"]
+__all__ = ["PROBE_USER_ID", "STRICT_VARIABLE", "Check", "CheckFailed", "deployed", "eventually",
+           "handshake", "logged", "matched_once", "preflight", "race_damage", "rows", "settled",
+           "started", "verdict"]
 
 STRICT_VARIABLE = "WORKSHOP_STRICT_CHECKS"
 
@@ -146,8 +146,8 @@ def handshake(url: str, *, expect: int, why: str = "", hint: str = "",
     """Open a WebSocket to ``url`` and compare the handshake's status with ``expect``.
 
     101 means the connection opened; anything else is the HTTP status API Gateway
-    refused it with. The check connects as ``?user_id=check-your-work``. ``why`` explains a right answer, ``hint`` says what to look at
-    after a wrong one.
+    refused it with. The check connects as ``?user_id=check-your-work``. ``why``
+    explains a right answer, ``hint`` says what to look at after a wrong one.
     """
     got = _handshake_status(url, timeout=timeout)
     said = _STATUS.get(got, f"HTTP {got}")
@@ -205,13 +205,13 @@ def matched_once(report: MatchReport) -> Check:
     return verdict(
         not summary,
         f"all {report.player_count} players matched exactly once: "
-        f"{report.count('matched')} rooms of two"
+        f"{report.count('matched')} room{'' if report.count('matched') == 1 else 's'} of two"
         + (", one player waiting for an opponent" if report.count("waiting") else ""),
         f"{'; '.join(summary)} — look at the rooms table above")
 
 
 def race_damage(report: MatchReport) -> Check:
-    """The naive matchmaking showed its race (any room of 3+, anyone stranded or unmatched).
+    """The naive matchmaking showed its race (rooms of 3+, players stranded or failed).
 
     Races depend on timing, so a lucky run is possible; the message then says to run
     the cell again rather than calling it a failure of the learner's work.
@@ -223,13 +223,7 @@ def race_damage(report: MatchReport) -> Check:
                          "cleanly. Races depend on timing; run the crowd cell again", "")
 
 
-class _Inbox(Protocol):
-    user_id: str
-
-    def messages(self, action: str) -> list[dict[str, Any]]: ...
-
-
-def settled(expected: Mapping[_Inbox, str], *, timeout: float = 5.0,
+def settled(expected: Mapping[Inbox, str], *, timeout: float = 5.0,
             grace: float = 0.3) -> Check:
     """Each player got exactly one ``battle_settlement``, the one ``expected`` names.
 

@@ -64,8 +64,9 @@ class Crowd:
     def join_rooms(self, *, timeout: float = 20.0, quiet: float = 0.5) -> MatchReport:
         """Every player sends ``joinroom`` at once; wait for the answers and report.
 
-        Waits until each player knows its room and no message has arrived for ``quiet``
-        seconds (opponents are announced a moment after the room), or ``timeout``.
+        Waits until each player has had an answer (its room, or an error) and no message
+        has arrived for ``quiet`` seconds (opponents are announced a moment after the
+        room), or until ``timeout``.
         """
         for player in self.players:
             player.send("joinroom")
@@ -74,7 +75,7 @@ class Crowd:
                       show=self._progress) as bar:
             answered, received, changed = 0, -1, time.monotonic()
             while time.monotonic() < deadline:
-                now_answered = sum(1 for p in self.players if p.messages("joinroom"))
+                now_answered = sum(1 for p in self.players if p.inbox)
                 bar.advance(now_answered - answered)
                 answered = now_answered
                 now_received = sum(len(p.inbox) for p in self.players)
@@ -83,7 +84,7 @@ class Crowd:
                 elif answered == len(self.players) and time.monotonic() - changed >= quiet:
                     break
                 time.sleep(0.05)
-            bar.finish(f"{answered} of {len(self.players)} players told their room")
+            bar.finish(f"{answered} of {len(self.players)} players answered")
         return report(self.players)
 
     def pairs(self) -> list[tuple[Player, Player]]:

@@ -12,7 +12,7 @@ waiting       the one player left alone (an odd number of players)
 stranded      alone in a room while others wait alone too: never matched
 crowded       three or more players put in one room
 mismatched    a room of two whose players were not told of each other
-no answer     a player that never heard which room it is in
+failed        players whose joinroom got an error instead of a room
 ============  ===========================================================
 """
 
@@ -27,7 +27,7 @@ import pandas as pd
 
 __all__ = ["OUTCOMES", "Inbox", "MatchReport", "report"]
 
-OUTCOMES = ("matched", "waiting", "stranded", "crowded", "mismatched", "no answer")
+OUTCOMES = ("matched", "waiting", "stranded", "crowded", "mismatched", "failed")
 _NO_ROOM = ""
 
 
@@ -43,7 +43,7 @@ class Inbox(Protocol):
 class MatchReport:
     """Per-player and per-room views of one matchmaking run, plus its summary."""
 
-    players: pd.DataFrame     # user_id, room, peers
+    players: pd.DataFrame     # user_id, room, peers, errors
     rooms: pd.DataFrame       # room, size, players, outcome
 
     @property
@@ -51,7 +51,7 @@ class MatchReport:
         return len(self.players)
 
     def count(self, outcome: str) -> int:
-        """How many rows of :attr:`rooms` have ``outcome`` (unanswered players share one)."""
+        """How many rows of :attr:`rooms` have ``outcome`` (failed players share one)."""
         return int((self.rooms["outcome"] == outcome).sum())
 
     @property
@@ -59,6 +59,8 @@ class MatchReport:
         """One row per outcome that happened: how many rooms and how many players."""
         grouped = self.rooms.groupby("outcome", sort=False).agg(
             rooms=("room", "count"), players=("size", "sum"))
+        if "failed" in grouped.index:
+            grouped.loc["failed", "rooms"] = 0       # players with no room, not a room
         order = [outcome for outcome in OUTCOMES if outcome in grouped.index]
         return grouped.loc[order].reset_index()
 
@@ -71,8 +73,8 @@ class MatchReport:
                 f"{_plural(rooms, 'room')} of three or more ({players} players)"),
             "mismatched": lambda rooms, players: (
                 f"{_plural(rooms, 'room')} of two whose players were not told of each other"),
-            "no answer": lambda rooms, players: (
-                f"{_plural(players, 'player')} never told which room to join"),
+            "failed": lambda rooms, players: (
+                f"{_plural(players, 'player')} got an error instead of a room"),
         }
         return [phrases[row.outcome](row.rooms, row.players)
                 for row in self.summary.itertuples() if row.outcome in phrases]
@@ -89,6 +91,14 @@ def _room_of(player: Inbox) -> str:
 
 def _peers_of(player: Inbox) -> list[str]:
     return [str(m.get("data")) for m in player.messages("peer_player_id")]
+
+
+def _errors_of(player: Inbox) -> list[str]:
+    """The game's error replies and API Gateway's own error frames ("Internal server error")."""
+    errors = [str(m.get("data")) for m in player.messages("error")]
+    inbox = getattr(player, "inbox", [])
+    errors += [str(m["message"]) for m in inbox if "action" not in m and "message" in m]
+    return errors
 
 
 def _outcome(members: list[str], peers: dict[str, list[str]], lone_rooms: int) -> str:
@@ -116,13 +126,15 @@ def report(players: Iterable[Inbox]) -> MatchReport:
     for room, who in sorted(members.items(), key=lambda item: (-len(item[1]), item[0])):
         who = sorted(who)
         if room == _NO_ROOM:
-            outcome = "no answer"
+            outcome = "failed"
         else:
             outcome = _outcome(who, peers, lone_rooms)
         rows.append({"room": room or "(none)", "size": len(who), "players": ", ".join(who),
                      "outcome": outcome})
+    errors = {player.user_id: _errors_of(player) for player in players}
     player_rows = [{"user_id": user_id, "room": rooms_of[user_id] or "(none)",
-                    "peers": ", ".join(peers[user_id])} for user_id in sorted(rooms_of)]
+                    "peers": ", ".join(peers[user_id]), "errors": "; ".join(errors[user_id])}
+                   for user_id in sorted(rooms_of)]
     return MatchReport(
-        players=pd.DataFrame(player_rows, columns=["user_id", "room", "peers"]),
+        players=pd.DataFrame(player_rows, columns=["user_id", "room", "peers", "errors"]),
         rooms=pd.DataFrame(rows, columns=["room", "size", "players", "outcome"]))

@@ -63,13 +63,15 @@ def _key_names(table_name: str) -> list[str]:
 def items_frame(table_name: str, *, sort_by: str | Iterable[str] | None = None) -> pd.DataFrame:
     """A table's items as a DataFrame, key attributes first, sorted by the key.
 
-    An empty table gives an empty frame that still has the key columns, so a learner
-    sees which attributes the rows would have.
+    An attribute an item does not have is blank. An empty table gives an empty frame
+    that still has the key columns, so a learner sees which attributes rows would have.
     """
     keys = _key_names(table_name)
     rows = items(table_name)
-    others = sorted({name for row in rows for name in row} - set(keys))
-    frame = pd.DataFrame(rows, columns=keys + others)
+    columns = keys + sorted({name for row in rows for name in row} - set(keys))
+    # Items of one table need not share attributes: a missing one shows as a blank.
+    frame = pd.DataFrame([{name: row.get(name, "") for name in columns} for row in rows],
+                         columns=columns)
     order = [sort_by] if isinstance(sort_by, str) else list(sort_by or keys)
     return frame.sort_values(order, ignore_index=True) if len(frame) else frame
 

@@ -1,0 +1,85 @@
+"""The labs' notebooks run top to bottom in a fresh kernel, on a private local cloud.
+
+Each notebook runs under ``pytest --nbval-lax`` in a child process whose environment
+points at a local cloud of its own (``WORKSHOP_PORT`` / ``WORKSHOP_HOME``), so a
+learner's cloud on port 4580 is never touched. ``WORKSHOP_STRICT_CHECKS=1`` makes every
+"Check your work" cell raise when its check fails: the outputs that teach something —
+the 403 and the 500, the log lines, the rows of the connections table, the match report,
+the settlements — are asserted, not merely produced.
+
+The notebooks run in lab order in the same cloud, as a learner runs them, so each one
+also proves it copes with a cloud that earlier labs have used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workshop.cloud import private_cloud
+from workshop.notebook.checks import STRICT_VARIABLE
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = ["00_setup", "01_hello_websocket", "02_connection_table", "03_matchmaking",
+             "04_battle"]
+# What a notebook must check, beyond running cleanly: the lesson it exists to teach.
+LESSONS = {
+    "01_hello_websocket": ["checks.handshake(url, expect=403", "checks.handshake(url, expect=500",
+                           "checks.handshake(url, expect=101", "checks.logged("],
+    "02_connection_table": ["checks.rows(", "GoneException"],
+    "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)"],
+    "04_battle": ["checks.settled(expected)", "BattlePanel(", "plot_scores("],
+}
+CELL_TIMEOUT = 120
+
+
+def _notebook(name: str) -> dict:
+    return json.loads((NOTEBOOKS_DIR / f"{name}.ipynb").read_text())
+
+
+@pytest.fixture(scope="module")
+def notebook_cloud() -> Iterator[dict[str, str]]:
+    """A cloud of the notebooks' own; yields the environment their kernels get."""
+    with private_cloud(time_scale=0.01):
+        yield {**os.environ, STRICT_VARIABLE: "1"}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_top_to_bottom(name: str, notebook_cloud: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "pytest", "--nbval-lax", "--current-env",
+               f"--nbval-cell-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider", "-q",
+               "--no-header", str(NOTEBOOKS_DIR / f"{name}.ipynb")]
+    run = subprocess.run(command, env=notebook_cloud, cwd=NOTEBOOKS_DIR, capture_output=True,
+                         text=True, timeout=540)
+    assert run.returncode == 0, (
+        f"{name} failed under nbval:\n{run.stdout[-8000:]}{run.stderr[-2000:]}")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_committed_without_outputs(name: str) -> None:
+    stale = [index for index, cell in enumerate(_notebook(name)["cells"])
+             if cell["cell_type"] == "code"
+             and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert not stale, (f"{name}: cells {stale} keep outputs; run "
+                       f"`jupyter nbconvert --clear-output --inplace notebooks/{name}.ipynb`")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_checks_its_work_and_its_lesson(name: str) -> None:
+    cells = _notebook(name)["cells"]
+    code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    headings = "\n".join("".join(cell["source"]) for cell in cells
+                         if cell["cell_type"] == "markdown")
+    assert "### Check your work" in headings and "checks." in code
+    for needle in LESSONS.get(name, []):
+        assert needle in code, f"{name} no longer runs {needle!r}"
+    first = "".join(cells[0]["source"])
+    for part in ("**What you'll", "learn", "need"):
+        assert part in first, f"{name} should open with what you build, learn and need"
