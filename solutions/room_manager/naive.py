@@ -1,27 +1,27 @@
 """The seed's joinroom, kept to show what goes wrong. Never deploy it for real players.
 
-It follows the same rules as app.py (matchmaking.py) on the same items, but writes the
-way the seed does: read the lobby, decide, then write the room, the lobby and the
-membership back with plain put_item calls. Between the read and the writes, other
-invocations of this function are doing the same, on other Lambda workers:
+It keeps the rooms waiting for an opponent in one list, in the item ``available_rooms``,
+and changes it the way the seed does: read the list, decide, write the list back with a
+plain put_item (and the same for the room's list of players). Alone, it works. When
+players join at the same moment, their invocations run on different Lambda workers and
+read the same list before any of them writes it back:
 
-* two players who read the same waiting room both join it: a room of three, and one
-  player is told that two different opponents joined;
-* two players who find no waiting room both open one and both write the lobby: the
+* two players who read the same waiting room both join it: a room of three, and its
+  first player is told that two different opponents joined;
+* two players who find no waiting room both open one and both write the list: the
   second write erases the first room, whose player waits for ever (stranded).
 
-Only joinroom is naive; exitroom and destroyroom are app.py's.
-Deploy it with ``Handler: naive.handler`` (the RoomManagerHandler parameter).
+Only joinroom is naive; exitroom and destroyroom are app.py's. Deploy it with
+``Handler: naive.handler`` (the template's RoomManagerHandler parameter).
 """
-
-import secrets
 
 import app
 import connections
 import matchmaking
-from matchmaking import LOBBY_KEY, PLAYING, Lobby, MatchmakingError
+from matchmaking import PLAYING, WAITING, Join, MatchmakingError, Seat
 
 rooms = app.rooms
+AVAILABLE_ROOMS = {"pk": "available_rooms"}
 
 
 def handler(event: dict, context: object) -> dict:
@@ -30,22 +30,27 @@ def handler(event: dict, context: object) -> dict:
 
 
 def join_room(event: dict, user_id: str, message: dict) -> None:
-    """Read, decide, write back: correct alone, wrong when players join together."""
-    lobby = Lobby.from_item(rooms.get_item(Key=LOBBY_KEY).get("Item"))
-    join = matchmaking.plan_join(
-        lobby, user_id, new_room_name=matchmaking.room_name_for(user_id, secrets.token_hex(3)))
-    if join.peer_id is None:
-        # The seed's createRoom: a new room, and the lobby rewritten as this reader saw it.
-        rooms.put_item(Item=join.lobby.to_item())
-        rooms.put_item(Item=matchmaking.new_room_item(join.room_name, user_id))
-    else:
-        # The seed's joinOthersRoom: read the room, add the player, write it back.
-        room = rooms.get_item(Key=matchmaking.room_key(join.room_name))["Item"]
+    """Read the list, decide, write it back: right alone, wrong when players race."""
+    if app.read_membership(user_id):
+        raise MatchmakingError("you are already in a room")
+    available = rooms.get_item(Key=AVAILABLE_ROOMS).get("Item", {}).get("room_names", [])
+    if available:
+        # The seed's joinOthersRoom: take the first room, add the player, write it back.
+        room_name, *others = available
+        room = rooms.get_item(Key=matchmaking.room_key(room_name))["Item"]
+        peer_id = room["players_in_room"][0]
         room["players_in_room"].append(user_id)
-        room["scores"][user_id] = 0
-        room["phase"] = PLAYING
+        room.update(phase=PLAYING, scores=matchmaking.starting_scores(room["players_in_room"]))
         rooms.put_item(Item=room)
-        rooms.put_item(Item=join.lobby.to_item())
-    rooms.put_item(Item=matchmaking.membership_item(user_id, join.room_name))
+        rooms.put_item(Item={**AVAILABLE_ROOMS, "room_names": others})
+    else:
+        # The seed's createRoom: a new room, and the list rewritten with only that room.
+        room_name, peer_id = f"{user_id}_ROOM", None
+        rooms.put_item(Item={**AVAILABLE_ROOMS, "room_names": [room_name]})
+        rooms.put_item(Item={**matchmaking.room_key(room_name), "room_name": room_name,
+                             "players_in_room": [user_id], "phase": WAITING})
+    rooms.put_item(Item={**matchmaking.player_key(user_id), "user_id": user_id,
+                         "room_name": room_name, "ticket": 0})
+    join = Join(Seat(room_name, 0), peer_id)
     app.tell_player(event, join)
     app.tell_peer(event, user_id, join)

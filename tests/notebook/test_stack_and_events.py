@@ -60,3 +60,11 @@ def test_an_unknown_kind_of_event_is_refused() -> None:
     with pytest.raises(ValueError, match="connect, disconnect, message"):
         events.websocket_event("authorize", api_id="a", stage="dev", region="r",
                                connection_id="c")
+
+
+def test_the_gateway_log_since_a_moment(denied: dict[str, str]) -> None:
+    api_id = tables.physical_id("MainEntry", stack_name=STACK)
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        websocket.create_connection(denied["WebSocketURL"], timeout=5)
+    assert len(tables.gateway_log_frame(api_id, since_ms=tables.now_ms() - 60_000)) >= 1
+    assert tables.gateway_log_frame(api_id, since_ms=tables.now_ms() + 60_000).empty

@@ -13,7 +13,9 @@ from workshop.notebook import target
 def private_home(cloud: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The session's private cloud (never port 4580), and a state folder of this test's."""
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
-    monkeypatch.delenv("WORKSHOP_TARGET", raising=False)
+    # choose() sets WORKSHOP_TARGET itself: setting it first makes monkeypatch restore it.
+    monkeypatch.setenv("WORKSHOP_TARGET", "local")
+    monkeypatch.delenv("WORKSHOP_TARGET")
 
 
 def test_local_unless_chosen_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,3 +44,7 @@ def test_start_reuses_the_running_local_cloud(cloud: dict) -> None:
     assert session.local and session.details["endpoint"] == cloud["endpoint"]
     assert str(session).startswith(f"local: local cloud at {cloud['endpoint']}")
     assert session._repr_markdown_().startswith("**Target `local`**")
+
+
+def test_nothing_chosen_here_leaks_out() -> None:
+    target.choose("aws")     # undone by the fixture, or later tests would target AWS

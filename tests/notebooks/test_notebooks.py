@@ -47,7 +47,7 @@ def _notebook(name: str) -> dict:
 def notebook_cloud() -> Iterator[dict[str, str]]:
     """A cloud of the notebooks' own; yields the environment their kernels get."""
     with private_cloud(time_scale=0.01):
-        yield {**os.environ, STRICT_VARIABLE: "1"}
+        yield {**os.environ, STRICT_VARIABLE: "1", "WORKSHOP_TARGET": "local"}
 
 
 @pytest.mark.timeout(600)

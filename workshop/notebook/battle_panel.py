@@ -57,6 +57,7 @@ class BattlePanel:
         self._states = {id(left): PlayerState(), id(right): PlayerState()}
         self._seen = {id(left): 0, id(right): 0}
         self._history: list[dict[str, Any]] = []
+        self._freezes: list[dict[str, Any]] = []
         self._started = time.monotonic()
         self._lock = threading.RLock()
         self._cards = {id(player): self._card(player) for player in self.players}
@@ -105,7 +106,7 @@ class BattlePanel:
             self._send(player, "die")
         return True
 
-    def wait_for(self, player: Player, action: str, *, timeout: float = 5.0) -> dict[str, Any]:
+    def wait_for(self, player: Player, action: str, *, timeout: float = 10.0) -> dict[str, Any]:
         """Wait for ``player`` to receive ``action``, then bring the cards up to date."""
         message = player.wait_for(action, timeout=timeout)
         self.refresh()
@@ -120,6 +121,12 @@ class BattlePanel:
         """Each player's score over time: seconds since the panel opened, user id, score."""
         with self._lock:
             return pd.DataFrame(self._history, columns=["seconds", "user_id", "score"])
+
+    @property
+    def freezes(self) -> pd.DataFrame:
+        """When each attack froze a player: user id, start and end in panel seconds."""
+        with self._lock:
+            return pd.DataFrame(self._freezes, columns=["user_id", "start", "end"])
 
     def close(self) -> None:
         """Stop following the players (it does not close their connections)."""
@@ -154,6 +161,9 @@ class BattlePanel:
         self._say(f"{player.user_id} ← {_compact(message)}")
         if action == "attacked":
             state.frozen_until = time.monotonic() + self.freeze_seconds
+            start = self._seconds()
+            self._freezes.append({"user_id": player.user_id, "start": start,
+                                  "end": round(start + self.freeze_seconds, 3)})
         elif action == "player_syncscore" and isinstance(data, (int, float)):
             state.opponent_score = int(data)
         elif action == "battle_settlement":
@@ -188,9 +198,12 @@ class BattlePanel:
         self._say(f"{player.user_id} → {_compact({'action': action, **fields})}")
         self._render()
 
+    def _seconds(self) -> float:
+        return round(time.monotonic() - self._started, 3)
+
     def _record(self, player: Player) -> None:
-        self._history.append({"seconds": round(time.monotonic() - self._started, 3),
-                              "user_id": player.user_id, "score": self.state(player).score})
+        self._history.append({"seconds": self._seconds(), "user_id": player.user_id,
+                              "score": self.state(player).score})
 
     def _say(self, line: str) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -239,14 +252,27 @@ def _compact(message: Mapping[str, Any]) -> str:
     return json.dumps(dict(message), separators=(", ", ": "))
 
 
-def plot_scores(history: pd.DataFrame, *, ax: Any = None, title: str = "Scores over time") -> Any:
-    """A step plot of each player's score against time; returns the matplotlib Axes."""
+def plot_scores(history: pd.DataFrame, *, freezes: pd.DataFrame | None = None, ax: Any = None,
+                title: str = "Scores over time") -> Any:
+    """Each player's score against time, freezes shaded; returns the matplotlib Axes.
+
+    Every line runs on to the end of the battle, so the last scores can be compared.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _figure, ax = plt.subplots(figsize=(7, 3.5))
+    end = max([history["seconds"].max(), *([] if freezes is None else freezes["end"])])
+    colours = {}
     for user_id, scores in history.groupby("user_id", sort=False):
-        ax.step(scores["seconds"], scores["score"], where="post", marker="o", label=user_id)
+        seconds = [*scores["seconds"], end]
+        points = [*scores["score"], scores["score"].iloc[-1]]
+        (line,) = ax.step(seconds, points, where="post", label=user_id)
+        ax.plot(scores["seconds"], scores["score"], "o", color=line.get_color())
+        colours[user_id] = line.get_color()
+    for freeze in ([] if freezes is None else freezes.itertuples()):
+        ax.axvspan(freeze.start, freeze.end, color=colours.get(freeze.user_id, "grey"),
+                   alpha=0.15, label=f"{freeze.user_id} frozen")
     ax.set_xlabel("seconds since the panel opened")
     ax.set_ylabel("score")
     ax.set_title(title)

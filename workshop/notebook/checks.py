@@ -157,10 +157,11 @@ def handshake(url: str, *, expect: int, why: str = "", hint: str = "",
                    + (f"; {hint}" if hint else ""))
 
 
-def logged(function_name: str, text: str, *, timeout: float = 5.0) -> Check:
-    """Some line of the function's CloudWatch log contains ``text``."""
+def logged(function_name: str, text: str, *, since_ms: int | None = None,
+           timeout: float = 5.0) -> Check:
+    """Some line of the function's CloudWatch log (since ``since_ms``) contains ``text``."""
     def lines() -> list[str]:
-        return [event["message"] for event in tables.log_events(function_name)
+        return [event["message"] for event in tables.log_events(function_name, since_ms=since_ms)
                 if text in event["message"]]
 
     found = eventually(lines, timeout=timeout)

@@ -61,7 +61,7 @@ class Crowd:
     def __len__(self) -> int:
         return len(self.players)
 
-    def join_rooms(self, *, timeout: float = 20.0, quiet: float = 0.5) -> MatchReport:
+    def join_rooms(self, *, timeout: float = 30.0, quiet: float = 0.5) -> MatchReport:
         """Every player sends ``joinroom`` at once; wait for the answers and report.
 
         Waits until each player has had an answer (its room, or an error) and no message

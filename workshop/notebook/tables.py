@@ -7,6 +7,7 @@ Everything goes through plain ``boto3``, so the same calls read the local cloud 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,8 @@ from .. import cloud
 from . import target
 
 __all__ = ["LOG_COLUMNS", "STACK_COLUMNS", "empty_table", "gateway_log_frame", "items",
-           "items_frame", "log_events", "log_frame", "physical_id", "plain", "stack_frame"]
+           "items_frame", "log_events", "log_frame", "now_ms", "physical_id", "plain",
+           "stack_frame"]
 
 LOG_COLUMNS = ["time", "request_id", "message"]
 STACK_COLUMNS = ["logical_id", "type", "physical_id", "status"]
@@ -27,6 +29,11 @@ _CLOUD_LOG_LINE = re.compile(r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(?P<ms>
                              r"(?P<logger>\S+) (?P<message>.*)$")
 # START / END / REPORT lines carry the request id; a function's own lines fall between.
 _REQUEST_LINE = re.compile(r"^(START|END|REPORT) RequestId: (?P<id>[0-9a-fA-F-]+)")
+
+
+def now_ms() -> int:
+    """The time now as CloudWatch counts it (milliseconds since 1970): a ``since_ms``."""
+    return int(time.time() * 1000)
 
 
 def plain(value: Any) -> Any:
@@ -122,7 +129,7 @@ def log_frame(function_name: str, *, since_ms: int | None = None,
     ``platform_lines=False`` drops Lambda's own START / END / REPORT lines and keeps
     what the handler printed.
     """
-    rows = [(pd.Timestamp(ms, unit="ms"), request_id, message)
+    rows = [(pd.Timestamp.fromtimestamp(ms / 1000), request_id, message)   # local time
             for ms, request_id, message in _with_request_ids(
                 log_events(function_name, since_ms=since_ms))
             if platform_lines or not _REQUEST_LINE.match(message)]
@@ -150,12 +157,14 @@ def physical_id(logical_id: str, *, stack_name: str = "workshop") -> str:
     return str(found.iloc[0])
 
 
-def gateway_log_frame(api_id: str, *, last: int = 10) -> pd.DataFrame:
+def gateway_log_frame(api_id: str, *, since_ms: int | None = None,
+                      last: int = 10) -> pd.DataFrame:
     """The local API Gateway's log lines about one API (its execution log), newest last.
 
     On AWS these lines go to the CloudWatch log group ``API-Gateway-Execution-Logs_<api
     id>/<stage>`` once execution logging is switched on for the stage; the local cloud
-    writes them to its own log file, which this reads.
+    writes them to its own log file, which this reads. ``since_ms`` leaves out older
+    lines; ``last`` keeps only the newest ones.
     """
     try:
         lines = cloud.settings().log_file.read_text(errors="replace").splitlines()
@@ -165,5 +174,12 @@ def gateway_log_frame(api_id: str, *, last: int = 10) -> pd.DataFrame:
     for line in lines:
         found = _CLOUD_LOG_LINE.match(line)
         if found and found["logger"] == "workshop.gateway" and api_id in found["message"]:
-            rows.append((pd.Timestamp(f"{found['time']}.{found['ms']}"), found["message"]))
+            stamp = pd.Timestamp(f"{found['time']}.{found['ms']}")
+            if since_ms is None or _epoch_ms(stamp) >= since_ms:
+                rows.append((stamp, found["message"]))
     return pd.DataFrame(rows[-last:], columns=["time", "message"])
+
+
+def _epoch_ms(local_time: pd.Timestamp) -> int:
+    """A naive local timestamp (the cloud's log is in local time) as epoch milliseconds."""
+    return int(time.mktime(local_time.timetuple()) * 1000) + local_time.microsecond // 1000
