@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import cloud, lab
+from . import aws_target, cloud, lab
 from .emulator.settings import SettingsError
 
 __all__ = ["main"]
@@ -81,7 +79,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         # The reference solution of every lab before this one.
         template = lab.write(args.lab - 1, stack_name=args.stack_name, template=template)
     if args.target == "aws":
-        return _deploy_to_aws(template, args.stack_name, parameters)
+        _print_outputs(aws_target.deploy(template, stack_name=args.stack_name,
+                                         parameters=parameters)["outputs"])
+        return 0
     report = cloud.deploy(template, stack_name=args.stack_name, parameters=parameters,
                           port=args.port)
     if args.json:
@@ -104,25 +104,6 @@ def _parse_parameter(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise cloud.CloudError(f"--parameter {text!r}: expected KEY=VALUE")
     return key, value
-
-
-def _deploy_to_aws(template: Path, stack_name: str, parameters: dict[str, str]) -> int:
-    """Deploy the same template to the learner's AWS account with the SAM CLI."""
-    if not shutil.which("sam"):
-        raise cloud.CloudError(
-            "the aws target needs the AWS SAM CLI (`pip install aws-sam-cli`) and credentials "
-            "for your account; then run this command again")
-    build = ["sam", "build", "--template-file", str(template)]
-    deploy = ["sam", "deploy", "--stack-name", stack_name, "--resolve-s3",
-              "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset",
-              "--no-fail-on-empty-changeset"]
-    if parameters:
-        deploy += ["--parameter-overrides"] + [f"{k}={v}" for k, v in parameters.items()]
-    for command in (build, deploy):
-        print("$", shlex.join(command))
-        if subprocess.call(command) != 0:
-            raise cloud.CloudError(f"`{shlex.join(command[:2])}` failed; see its output above")
-    return 0
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from . import cloud
+from . import aws_target, cloud
 from .emulator.intrinsics import references
 from .emulator.template import load_template
 
@@ -111,21 +111,31 @@ def write(lab: int, *, without: Iterable[str] = (),
 
 def deploy(lab: int, *, without: Iterable[str] = (),
            override: Mapping[str, Mapping[str, Any]] | None = None,
-           stack_name: str = "workshop", template: Path = TEMPLATE) -> dict[str, Any]:
-    """Deploy lab ``lab`` (and the labs before it) to the local cloud; return the report."""
+           stack_name: str = "workshop", template: Path = TEMPLATE,
+           target: str | None = None) -> dict[str, Any]:
+    """Deploy lab ``lab`` (and the labs before it); return the report, with ``outputs``.
+
+    ``target`` is ``local`` or ``aws``; by default, the one notebook 00 chose.
+    """
     path = write(lab, without=without, override=override, stack_name=stack_name,
                  template=template)
+    if target is None:
+        from .notebook.target import chosen
+
+        target = chosen()
+    if target == "aws":
+        return aws_target.deploy(path, stack_name=stack_name)
     return cloud.deploy(path, stack_name=stack_name)
 
 
-def catch_up(lab: int, *, stack_name: str = "workshop",
-             template: Path = TEMPLATE) -> dict[str, Any] | None:
+def catch_up(lab: int, *, stack_name: str = "workshop", template: Path = TEMPLATE,
+             target: str | None = None) -> dict[str, Any] | None:
     """Deploy the reference solution of every lab before ``lab``; None before lab 2."""
     if lab < 1:
         raise LabError(f"labs are numbered from 1, not {lab}")
     if lab == 1:
         return None
-    return deploy(lab - 1, stack_name=stack_name, template=template)
+    return deploy(lab - 1, stack_name=stack_name, template=template, target=target)
 
 
 def resource_yaml(*logical_ids: str, template: Path = TEMPLATE) -> str:
@@ -165,6 +175,13 @@ def _resource_blocks(text: str) -> dict[str, str]:
     return blocks
 
 
+def _default(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """A ``!Ref`` to a template parameter stands for the parameter's default."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return (parameters[value["Ref"]] or {}).get("Default")
+    return value
+
+
 def handler_source(logical_id: str, *, template: Path = TEMPLATE) -> str:
     """The source of a function's handler module, to show in full."""
     loaded = load_template(template)
@@ -173,7 +190,9 @@ def handler_source(logical_id: str, *, template: Path = TEMPLATE) -> str:
         raise LabError(f"{logical_id} is not a resource of {template.name}")
     globals_ = (loaded.body.get("Globals") or {}).get("Function") or {}
     properties = {**globals_, **(spec.get("Properties") or {})}
-    code_uri, handler = properties.get("CodeUri"), properties.get("Handler")
+    parameters = loaded.body.get("Parameters") or {}
+    code_uri, handler = (_default(properties.get(key), parameters)
+                         for key in ("CodeUri", "Handler"))
     if not (isinstance(code_uri, str) and isinstance(handler, str)):
         raise LabError(f"{logical_id} has no local CodeUri and Handler")
     module = handler.rsplit(".", 1)[0].replace(".", "/")
