@@ -19,9 +19,10 @@ so it works the same against the local cloud and against API Gateway on AWS.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -30,6 +31,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import websocket
 
 __all__ = ["Player", "PlayerTimeout", "close_all", "connect_players"]
+
+log = logging.getLogger(__name__)
 
 
 class PlayerTimeout(TimeoutError):
@@ -66,13 +69,17 @@ class Player:
 
     ``url`` is the API's WebSocket URL (the ``WebSocketURL`` output). ``user_id`` is sent
     as ``?user_id=``; without it the server names the player ``guest-…``. ``name`` labels
-    the player in reprs and errors (default: the user id, or ``"guest"``). A refused
-    handshake raises ``websocket.WebSocketBadStatusException`` with the status code.
+    the player in reprs and errors (default: the user id, or ``"guest"``).
+    ``on_message``, if given, is called with each message as it arrives, in the reader
+    thread (to update a widget, say). A refused handshake raises
+    ``websocket.WebSocketBadStatusException`` with the status code.
     """
 
     def __init__(self, url: str, *, user_id: str | None = None, name: str | None = None,
+                 on_message: Callable[[dict[str, Any]], None] | None = None,
                  connect_timeout: float = 10.0) -> None:
         self.user_id = user_id
+        self.on_message = on_message
         self.name = name or user_id or "guest"
         self.url = _with_user_id(url, user_id) if user_id is not None else url
         self._inbox: list[dict[str, Any]] = []
@@ -166,11 +173,21 @@ class Player:
                 break
             if opcode == websocket.ABNF.OPCODE_TEXT and isinstance(data, bytes):
                 data = data.decode("utf-8", errors="replace")
+            message = _decode(data)
             with self._arrived:
-                self._inbox.append(_decode(data))
+                self._inbox.append(message)
                 self._arrived.notify_all()
+            if self.on_message is not None:
+                self._notify(message)
         with self._arrived:
             self._arrived.notify_all()  # waiters learn that nothing more will come
+
+
+    def _notify(self, message: dict[str, Any]) -> None:
+        try:
+            self.on_message(message)
+        except Exception:  # a broken callback must not stop the reader
+            log.exception("%s: on_message failed", self.name)
 
 
 def connect_players(url: str, n: int, *, prefix: str = "bot",

@@ -33,6 +33,7 @@ def handler(event: dict, context: object) -> dict:
 
 
 def sync_score(event: dict, user_id: str, message: dict) -> None:
+    """syncscore: keep the player's score for the settlement and show it to the opponent."""
     score = battle_rules.parse_score(message)
     battle = load_battle(user_id)
     opponent = battle.opponent_of(user_id)
@@ -48,12 +49,14 @@ def sync_score(event: dict, user_id: str, message: dict) -> None:
 
 
 def attack(event: dict, user_id: str, message: dict) -> None:
+    """attack: freeze the opponent (the game client decides when a player may attack)."""
     opponent = battle_rules.check_attack(load_battle(user_id), user_id)
     if not connections.send_to_user(event, opponent, {"action": "attacked", "data": "FREEZE"}):
         raise BattleError("your opponent is not connected")
 
 
 def die(event: dict, user_id: str, message: dict) -> None:
+    """die: record the death; the second death of the battle settles it."""
     battle = load_battle(user_id)
     opponent = battle_rules.check_death(battle, user_id)
     try:
@@ -72,17 +75,19 @@ def die(event: dict, user_id: str, message: dict) -> None:
     battle = Battle.from_item(after)
     if not battle.over:
         connections.send_to_user(event, opponent, {"action": "player_died", "data": user_id})
-    elif settle(battle):
+        return
+    results = battle_rules.outcome(battle)
+    if settle(battle, results):
         connections.send_to_user(event, opponent, {"action": "player_died", "data": "all"})
-        for player, result in battle_rules.outcome(battle).items():
-            connections.send_to_user(event, player,
-                                     {"action": "battle_settlement", "data": result})
+        connections.send_to_user(event, opponent,
+                                 {"action": "battle_settlement", "data": results[opponent]})
+        connections.reply(event, {"action": "battle_settlement", "data": results[user_id]})
 
 
 ROUTES = {"syncscore": sync_score, "attack": attack, "die": die}
 
 
-def settle(battle: Battle) -> bool:
+def settle(battle: Battle, results: dict[str, str]) -> bool:
     """Record the outcome and free both players to join again; False if already done.
 
     One transaction: the room is settled only if it is still being played with both
@@ -93,7 +98,7 @@ def settle(battle: Battle) -> bool:
         "UpdateExpression": "SET phase = :settled, outcome = :outcome",
         "ConditionExpression": "phase = :playing AND size(dead) = :everyone",
         "ExpressionAttributeValues": {":settled": SETTLED, ":playing": PLAYING,
-                                      ":outcome": battle_rules.outcome(battle),
+                                      ":outcome": results,
                                       ":everyone": len(battle.players)}}}]
     writes += [{"Delete": {"TableName": rooms.name, "Key": battle_rules.player_key(player),
                            "ConditionExpression": "room_name = :room",
@@ -110,7 +115,7 @@ def load_battle(user_id: str) -> Battle:
     """The battle of the room the player is in."""
     membership = rooms.get_item(Key=battle_rules.player_key(user_id),
                                 ConsistentRead=True).get("Item")
-    if membership is None:
+    if membership is None or "room_name" not in membership:  # none, or still joining
         raise BattleError("you are not in a room: send joinroom first")
     room = rooms.get_item(Key=battle_rules.room_key(membership["room_name"]),
                           ConsistentRead=True).get("Item")

@@ -9,7 +9,6 @@ from typing import Any
 import boto3
 import pytest
 from labtools import (
-    TEMPLATE,
     Lobby,
     all_at_once,
     connection_rows,
@@ -20,7 +19,7 @@ from labtools import (
     state_of,
 )
 
-from workshop import cloud as lifecycle
+from workshop import lab
 from workshop.player import Player, close_all, connect_players
 
 CROWD = 101  # odd on purpose: exactly one player must be left waiting
@@ -145,6 +144,29 @@ def test_a_hundred_players_joining_at_once_are_paired(lobby: Lobby, rooms_table:
     assert len(tickets) == CROWD
 
 
+def deploy_naive(stack_name: str) -> dict[str, str]:
+    """Labs 1-3 with the seed's matchmaking, as the notebook deploys them."""
+    return lab.deploy(3, override={"RoomManagerFunction": {"Handler": "naive.handler"}},
+                      stack_name=stack_name)["outputs"]
+
+
+def test_the_seeds_matchmaking_works_for_one_player_at_a_time(cloud: dict) -> None:
+    outputs = deploy_naive("naive-alone")
+    url = outputs["WebSocketURL"]
+    with Player(url, user_id="ann") as ann, Player(url, user_id="bob") as bob, \
+            Player(url, user_id="cat") as cat:
+        assert match(ann, bob) == "ann_ROOM"
+        cat.send("joinroom")
+        assert cat.wait_for("joinroom")["data"] == "cat_ROOM"
+        cat.send("exitroom")
+        assert cat.wait_for("exitroom")["data"] == "cat_ROOM"
+        cat.send("exitroom")
+        assert cat.wait_for("error")["data"] == "you are not in a room"
+        ann.send("destroyroom")
+        assert ann.wait_for("error")["data"] == (
+            "room ann_ROOM is full: the battle ends when both players die")
+
+
 def damage(players: list[Player], rooms_table: Any) -> dict[str, int]:
     """What went wrong in one round of the seed's matchmaking, counted from the table."""
     members = Counter()
@@ -174,8 +196,7 @@ def test_the_seeds_matchmaking_loses_players_under_the_same_load(cloud: dict) ->
     """
     seen = []
     for round_ in range(3):
-        outputs = lifecycle.deploy(TEMPLATE, stack_name=f"naive-{round_}",
-                                   parameters={"RoomManagerHandler": "naive.handler"})["outputs"]
+        outputs = deploy_naive(f"naive-{round_}")
         players = connect_players(outputs["WebSocketURL"], CROWD - 1, prefix=f"naive{round_}")
         try:
             all_at_once(players, "joinroom")
