@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rooms import PLAYING, SETTLED, WAITING, player_key, room_key
+
 __all__ = [
     "DRAW",
     "LOSE",
@@ -35,22 +37,12 @@ __all__ = [
     "room_key",
 ]
 
-# A room's phase, as the room manager writes it.
-WAITING, PLAYING, SETTLED = "waiting", "playing", "settled"
 WIN, LOSE, DRAW = "WIN", "LOSE", "DRAW"
 MAX_SCORE = 1_000_000_000
 
 
 class BattleError(Exception):
     """A request the rules refuse; the message is the reason the player reads."""
-
-
-def room_key(room_name: str) -> dict[str, str]:
-    return {"pk": f"room#{room_name}"}
-
-
-def player_key(user_id: str) -> dict[str, str]:
-    return {"pk": f"player#{user_id}"}
 
 
 @dataclass(frozen=True)

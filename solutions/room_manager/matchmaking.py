@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rooms import PLAYING, SETTLED, WAITING, player_key, room_key
+
 __all__ = [
     "PLAYING",
     "SETTLED",
@@ -41,21 +43,11 @@ __all__ = [
     "starting_scores",
 ]
 
-# A room's phase; the battle function reads and writes the same values.
-WAITING, PLAYING, SETTLED = "waiting", "playing", "settled"
 TICKETS_KEY = {"pk": "tickets"}
 
 
 class MatchmakingError(Exception):
     """A request the rules refuse; the message is the reason the player reads."""
-
-
-def room_key(room_name: str) -> dict[str, str]:
-    return {"pk": f"room#{room_name}"}
-
-
-def player_key(user_id: str) -> dict[str, str]:
-    return {"pk": f"player#{user_id}"}
 
 
 def room_of_ticket(ticket: int) -> str:
