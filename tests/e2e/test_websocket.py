@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import boto3
 import pytest
 import websocket
 from boto3.dynamodb.conditions import Key
+from polling import eventually
 
 from workshop import cloud as lifecycle
 
@@ -29,16 +29,6 @@ def connect(url: str) -> websocket.WebSocket:
 
 def receive_json(ws: websocket.WebSocket) -> dict:
     return json.loads(ws.recv())
-
-
-def eventually(check, *, timeout: float = 10.0):
-    """Poll until ``check()`` is truthy; $disconnect is best effort and asynchronous."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
 
 
 def connection_ids_of(table_name: str, user_id: str) -> list[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from polling import eventually
 
 from workshop.player import Player, connect_players
 
@@ -37,19 +37,6 @@ class Lobby:
         players = connect_players(self.url, n, prefix=f"{self.prefix}-bot")
         self.players.extend(players)
         return players
-
-
-def eventually(check: Callable[[], Any], *, timeout: float = 10.0) -> Any:
-    """Poll ``check()`` until it is truthy or ``timeout`` passes; returns its last value.
-
-    For what the server does after its reply ($disconnect runs after the socket closed).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
 
 
 def all_at_once(players: Iterable[Player], action: str, **fields: Any) -> None:
