@@ -35,7 +35,7 @@ bench: $(STAMP)
 
 ## lint: ruff on the code, cfn-lint on the template
 lint: $(STAMP)
-	$(BIN)/ruff check workshop tests benchmarks
+	$(BIN)/ruff check workshop tests benchmarks solutions
 	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml; fi
 
 down: $(STAMP)
