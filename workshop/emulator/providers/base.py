@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import json
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from ..settings import Settings
 from ..template import ProvisionError, TemplateError
 
 __all__ = [
+    "attribute_map",
+    "changed_attributes",
     "NameStyle",
     "Provider",
     "ProviderContext",
@@ -40,6 +43,31 @@ _PENDING_PREFIX = "{pending:"
 def pending(logical_id: str, attribute: str) -> str:
     """A value only known once the resource exists (a DynamoDB stream label, a role id)."""
     return f"{_PENDING_PREFIX}{logical_id}.{attribute}}}"
+
+
+def attribute_text(value: Any) -> str:
+    """A property value as SNS and SQS attributes carry it: text, JSON for documents."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def attribute_map(properties: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    """The named properties that are set, as service attributes."""
+    return {name: attribute_text(properties[name]) for name in names if name in properties}
+
+
+def changed_attributes(before: Mapping[str, str], after: Mapping[str, str], *,
+                       defaults: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What to set to go from ``before`` to ``after``: changed values, and removed ones
+    that have a default to go back to."""
+    changed = {name: value for name, value in after.items() if before.get(name) != value}
+    for name in set(before) - set(after):
+        if defaults is not None and name in defaults:
+            changed[name] = defaults[name]
+    return dict(sorted(changed.items()))
 
 
 class Skip(Exception):

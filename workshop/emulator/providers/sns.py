@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +12,8 @@ from .base import (
     RecordOnly,
     Resource,
     as_bool,
+    attribute_map,
+    changed_attributes,
     generated_name,
     pending,
     tag_list,
@@ -24,16 +25,11 @@ _TOPIC_ATTRIBUTES = ("DisplayName", "FifoTopic", "ContentBasedDeduplication",
                      "KmsMasterKeyId", "SignatureVersion", "TracingConfig")
 _SUBSCRIPTION_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope",
                             "RedrivePolicy", "DeliveryPolicy")
+# What a subscription attribute removed from the template goes back to.
+_SUBSCRIPTION_DEFAULTS = {name: "false" if name == "RawMessageDelivery" else ""
+                          for name in _SUBSCRIPTION_ATTRIBUTES}
 _EMAIL_WARNING = ("SNS email subscriptions are recorded, but the local cloud sends no "
                   "email; subscribe an SQS queue to see the messages")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
 
 
 def _subscribe(provider: Provider, logical_id: str, topic_arn: str, protocol: str,
@@ -80,8 +76,8 @@ class TopicProvider(Provider):
 
     def create(self, resource: Resource) -> dict[str, Any]:
         props = resource.properties
-        request: dict[str, Any] = {"Name": resource.physical_id, "Attributes": {
-            name: _text(props[name]) for name in _TOPIC_ATTRIBUTES if name in props}}
+        request: dict[str, Any] = {"Name": resource.physical_id,
+                                   "Attributes": attribute_map(props, _TOPIC_ATTRIBUTES)}
         if props.get("Tags"):
             request["Tags"] = tag_list(props["Tags"])
         arn = self.call(resource.logical_id, self.context.clients("sns").create_topic,
@@ -106,10 +102,11 @@ class TopicProvider(Provider):
     def update(self, resource: Resource, old: Record) -> dict[str, Any]:
         arn, props = old.attributes["TopicArn"], resource.properties
         client = self.context.clients("sns")
-        for name in _TOPIC_ATTRIBUTES:
-            if name in props and props[name] != old.properties.get(name):
-                self.call(resource.logical_id, client.set_topic_attributes, TopicArn=arn,
-                          AttributeName=name, AttributeValue=_text(props[name]))
+        # A topic attribute removed from the template keeps its value, as before.
+        for name, value in changed_attributes(attribute_map(old.properties, _TOPIC_ATTRIBUTES),
+                                              attribute_map(props, _TOPIC_ATTRIBUTES)).items():
+            self.call(resource.logical_id, client.set_topic_attributes, TopicArn=arn,
+                      AttributeName=name, AttributeValue=value)
         values = dict(old.attributes)
         values["_subscriptions"] = self._sync_subscriptions(
             resource.logical_id, arn, old.attributes.get("_subscriptions", {}),
@@ -140,27 +137,22 @@ class SubscriptionProvider(Provider):
         arn = pending(logical_id, "Arn")
         return {"Ref": arn, "Arn": arn}
 
-    @staticmethod
-    def _attributes(properties: Mapping[str, Any]) -> dict[str, str]:
-        return {name: _text(properties[name])
-                for name in _SUBSCRIPTION_ATTRIBUTES if name in properties}
-
     def create(self, resource: Resource) -> dict[str, Any]:
         props = resource.properties
         arn = _subscribe(self, resource.logical_id, props["TopicArn"], props["Protocol"],
-                         props["Endpoint"], self._attributes(props))
+                         props["Endpoint"], attribute_map(props, _SUBSCRIPTION_ATTRIBUTES))
         return {"Ref": arn, "Arn": arn}
 
     def update(self, resource: Resource, old: Record) -> dict[str, Any]:
-        wanted, before = self._attributes(resource.properties), self._attributes(old.properties)
         client = self.context.clients("sns")
-        for name in sorted(set(wanted) | set(before)):
-            if wanted.get(name) != before.get(name):
-                # A removed attribute goes back to its default.
-                default = "false" if name == "RawMessageDelivery" else ""
-                self.call(resource.logical_id, client.set_subscription_attributes,
-                          SubscriptionArn=old.attributes["Arn"], AttributeName=name,
-                          AttributeValue=wanted.get(name, default))
+        changes = changed_attributes(
+            attribute_map(old.properties, _SUBSCRIPTION_ATTRIBUTES),
+            attribute_map(resource.properties, _SUBSCRIPTION_ATTRIBUTES),
+            defaults=_SUBSCRIPTION_DEFAULTS)
+        for name, value in changes.items():
+            self.call(resource.logical_id, client.set_subscription_attributes,
+                      SubscriptionArn=old.attributes["Arn"], AttributeName=name,
+                      AttributeValue=value)
         return dict(old.attributes)
 
     def delete(self, record: Record) -> None:

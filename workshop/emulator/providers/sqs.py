@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +12,8 @@ from .base import (
     RecordOnly,
     Resource,
     as_bool,
+    attribute_map,
+    changed_attributes,
     generated_name,
     tag_list,
 )
@@ -26,14 +27,6 @@ _QUEUE_ATTRIBUTES = (
     "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
     "RedriveAllowPolicy", "RedrivePolicy", "SqsManagedSseEnabled", "VisibilityTimeout",
 )
-
-
-def _attribute_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
 
 
 class QueueProvider(Provider):
@@ -60,14 +53,10 @@ class QueueProvider(Provider):
         return {"Ref": url, "QueueUrl": url, "QueueName": physical_id,
                 "Arn": self.arn("sqs", physical_id)}
 
-    @staticmethod
-    def _queue_attributes(properties: Mapping[str, Any]) -> dict[str, str]:
-        return {name: _attribute_text(properties[name])
-                for name in _QUEUE_ATTRIBUTES if name in properties}
-
     def create(self, resource: Resource) -> dict[str, Any]:
         request: dict[str, Any] = {"QueueName": resource.physical_id,
-                                   "Attributes": self._queue_attributes(resource.properties)}
+                                   "Attributes": attribute_map(resource.properties,
+                                                             _QUEUE_ATTRIBUTES)}
         if resource.properties.get("Tags"):
             request["tags"] = {t["Key"]: t["Value"]
                                for t in tag_list(resource.properties["Tags"])}
@@ -79,9 +68,9 @@ class QueueProvider(Provider):
         return values
 
     def update(self, resource: Resource, old: Record) -> dict[str, Any]:
-        attributes = self._queue_attributes(resource.properties)
-        changed = {k: v for k, v in attributes.items()
-                   if v != self._queue_attributes(old.properties).get(k)}
+        # A queue attribute removed from the template keeps its value, as before.
+        changed = changed_attributes(attribute_map(old.properties, _QUEUE_ATTRIBUTES),
+                                     attribute_map(resource.properties, _QUEUE_ATTRIBUTES))
         if changed:
             self.call(resource.logical_id, self.context.clients("sqs").set_queue_attributes,
                       QueueUrl=old.attributes["QueueUrl"], Attributes=changed)
