@@ -504,26 +504,24 @@ async def test_logs_land_in_moto_cloudwatch_logs():
 async def test_resource_policy_decides_who_may_invoke(runtime):
     deploy(runtime, "echo")
     api_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
-    assert not runtime.invoke_allowed("echo", principal="apigateway.amazonaws.com",
-                                      source_arn=api_arn)
+
+    def allowed(*, source_arn: str = api_arn, principal: str = "apigateway.amazonaws.com",
+                function: str = "echo") -> bool:
+        return runtime.invoke_allowed(function, principal=principal, source_arn=source_arn)
+
+    assert not allowed()
     runtime.add_permission("echo", statement_id="ws", action="lambda:InvokeFunction",
                            principal="apigateway.amazonaws.com",
                            source_arn="arn:aws:execute-api:us-east-1:123456789012:abc123/*")
-    assert runtime.invoke_allowed("echo", principal="apigateway.amazonaws.com",
-                                  source_arn=api_arn)
-    assert not runtime.invoke_allowed("echo", principal="apigateway.amazonaws.com",
-                                      source_arn=api_arn.replace("abc123", "other"))
-    assert not runtime.invoke_allowed("echo", principal="events.amazonaws.com",
-                                      source_arn=api_arn)
+    assert allowed()
+    assert not allowed(source_arn=api_arn.replace("abc123", "other"))
+    assert not allowed(principal="events.amazonaws.com")
     with pytest.raises(ResourceConflict):
         runtime.add_permission("echo", statement_id="ws", action="lambda:*", principal="*")
     runtime.remove_permission("echo", "ws")
-    assert not runtime.invoke_allowed("echo", principal="apigateway.amazonaws.com",
-                                      source_arn=api_arn)
+    assert not allowed()
     runtime.add_permission("echo", statement_id="any", action="lambda:*",
                            principal="apigateway.amazonaws.com",
                            source_arn="arn:aws:execute-api:*:123456789012:*")
-    assert runtime.invoke_allowed("echo", principal="apigateway.amazonaws.com",
-                                  source_arn=api_arn)
-    assert not runtime.invoke_allowed("nope", principal="apigateway.amazonaws.com",
-                                      source_arn=api_arn)
+    assert allowed()
+    assert not allowed(function="nope")
