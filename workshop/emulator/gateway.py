@@ -248,9 +248,11 @@ class Gateway:
             max_msg_size=self._settings.ws_max_message_bytes + 1, timeout=_SHUTDOWN_GRACE)
         ws.headers.update({k: v for k, v in headers.items()
                            if k.lower() != "sec-websocket-protocol"})
-        conn.ws = ws
         try:
             await ws.prepare(request)
+            # Only a prepared socket may be closed: aiohttp's close() during prepare()
+            # aborts the transport (1006). A close_all meanwhile is seen by _pump.
+            conn.ws = ws
             self._connections[conn.connection_id] = conn
             await self._pump(conn)
         except ConnectionError:
