@@ -69,3 +69,13 @@ def test_handler_error_is_caught_without_retry(flow: dict[str, str]) -> None:
     assert count(history, "LambdaFunctionFailed") == 1
     failed = next(e for e in history if e["type"] == "LambdaFunctionFailed")
     assert failed["lambdaFunctionFailedEventDetails"]["error"] == "ValueError"
+
+
+def test_unnamed_executions_get_distinct_generated_names(flow: dict[str, str]) -> None:
+    sfn = boto3.client("stepfunctions")
+    arns = [sfn.start_execution(stateMachineArn=flow["StateMachineArn"],
+                                input=json.dumps({"id": "dee", "points": 2}))["executionArn"]
+            for _ in range(2)]
+    names = [arn.rsplit(":", 1)[1] for arn in arns]
+    assert names[0] != names[1]
+    assert all(uuid.UUID(name) for name in names)

@@ -4,12 +4,14 @@ DynamoDB, SNS, SQS, S3, IAM, CloudWatch Logs and the Step Functions control plan
 moto's. Rather than reverse-proxying to a second HTTP server (one more hop on every
 call), aiohttp hands each request to moto's WSGI application on a thread pool.
 
-Three things are adjusted here, and only here:
+Four things are adjusted here, and only here:
 
 * moto's Step Functions interpreter is switched on, and its Task states reach Lambda
   (and SNS, DynamoDB…) on this same port through ``127.0.0.1`` rather than
   ``localhost``, which resolves to ``::1`` first on some machines;
 * Wait states and retry back-offs sleep ``time_scale`` times as long;
+* an execution started without a name gets a UUID, as on AWS (moto would call it
+  "None", and refuse the next unnamed start);
 * DynamoDB requests run one at a time. moto checks a condition and writes the item in
   separate Python steps, so two threads could both pass ``attribute_not_exists``;
   DynamoDB promises those writes are atomic, and the labs' matchmaking relies on it.
@@ -24,6 +26,7 @@ import os
 import sys
 import threading
 import types
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
@@ -51,6 +54,7 @@ def _configure_moto(settings: Settings) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     _route_interpreter_to_loopback()
     _scale_interpreter_sleeps(settings.time_scale)
+    _name_unnamed_executions()
 
 
 def _route_interpreter_to_loopback() -> None:
@@ -80,6 +84,23 @@ def _scale_interpreter_sleeps(scale: float) -> None:
 
     wait_function.WaitFunction._wait_interval = scaled_wait
     retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: _sleep(seconds * scale))
+
+
+def _name_unnamed_executions() -> None:
+    """StartExecution without a name gets a UUID, as on AWS.
+
+    moto's interpreter backend would name it "None", so a second unnamed start of the
+    same machine fails with ExecutionAlreadyExists.
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    start = StepFunctionsParserBackend.start_execution
+
+    def start_named(self: Any, state_machine_arn: str, name: Any = None,
+                    *args: Any, **kwargs: Any) -> Any:
+        return start(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_named
 
 
 def _sleep(seconds: float) -> None:
