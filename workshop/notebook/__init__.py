@@ -13,7 +13,9 @@ lab cell is one call into it:
 * :mod:`.events`     — API Gateway events, to invoke a function by hand;
 * :mod:`.crowd`      — many bot players joining rooms at once;
 * :mod:`.matchmaking_report` — what the players were told, summarised room by room;
-* :mod:`.battle_panel` — an ipywidgets battle between two players, drivable from code.
+* :mod:`.battle_panel` — an ipywidgets battle between two players, drivable from code;
+* :mod:`.state_machines` — Step Functions executions: start, wait, history, path taken;
+* :mod:`.asl_mermaid` — a state machine's ASL drawn as a Mermaid flowchart.
 
 The lab's teaching content (handler code, template YAML) is not here: it lives in
 ``solutions/`` and ``template.yaml`` and the notebooks show it from there. Import the
@@ -23,5 +25,5 @@ itself loads nothing heavy.
 
 from __future__ import annotations
 
-__all__ = ["battle_panel", "checks", "crowd", "diagrams", "events", "inbox",
-           "matchmaking_report", "progress", "show", "tables", "target"]
+__all__ = ["asl_mermaid", "battle_panel", "checks", "crowd", "diagrams", "events", "inbox",
+           "matchmaking_report", "progress", "show", "state_machines", "tables", "target"]
