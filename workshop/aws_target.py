@@ -16,7 +16,7 @@ from typing import Any
 
 from .cloud import CloudError
 
-__all__ = ["AwsTargetError", "deploy", "outputs"]
+__all__ = ["AwsTargetError", "delete", "deploy", "outputs"]
 
 
 class AwsTargetError(CloudError):
@@ -29,13 +29,17 @@ def _run(command: list[str]) -> None:
         raise AwsTargetError(f"`{shlex.join(command[:2])}` failed; see its output above")
 
 
-def deploy(template: Path, *, stack_name: str,
-           parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``sam build`` and ``sam deploy`` the template; return the stack's outputs."""
+def _require_sam() -> None:
     if not shutil.which("sam"):
         raise AwsTargetError(
             "the aws target needs the AWS SAM CLI (`pip install aws-sam-cli`) and credentials "
             "for your account (`aws configure`); then run this again")
+
+
+def deploy(template: Path, *, stack_name: str,
+           parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``sam build`` and ``sam deploy`` the template; return the stack's outputs."""
+    _require_sam()
     build_dir = Path(template).resolve().parent / ".aws-sam" / "build"
     _run(["sam", "build", "--template-file", str(template), "--build-dir", str(build_dir)])
     command = ["sam", "deploy", "--template-file", str(build_dir / "template.yaml"),
@@ -45,6 +49,12 @@ def deploy(template: Path, *, stack_name: str,
         command += ["--parameter-overrides", *(f"{k}={v}" for k, v in parameters.items())]
     _run(command)
     return {"stack_name": stack_name, "outputs": outputs(stack_name)}
+
+
+def delete(stack_name: str) -> None:
+    """``sam delete`` the stack, and the code artifacts ``sam deploy`` uploaded for it."""
+    _require_sam()
+    _run(["sam", "delete", "--stack-name", stack_name, "--no-prompts"])
 
 
 def outputs(stack_name: str) -> dict[str, str]:

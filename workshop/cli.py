@@ -154,6 +154,15 @@ def _physical_function_name(function: str, stack_name: str, port: int | None) ->
     return function
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    if args.target == "aws":
+        aws_target.delete(args.stack_name)
+        return 0
+    report = cloud.delete(stack_name=args.stack_name, port=args.port)
+    print(f"stack {args.stack_name} deleted: {len(report['deleted'])} resources")
+    return 0
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
     cloud.reset(port=args.port)
     print("local cloud reset: every stack, function, table, queue, topic and API is gone")
@@ -218,6 +227,8 @@ def _parser() -> argparse.ArgumentParser:
     logs = add("logs", cmd_logs, "print a function's CloudWatch logs", stack)
     logs.add_argument("function", help="logical id in the template, or function name")
     logs.add_argument("--since", type=float, default=60.0, metavar="MINUTES")
+    delete = add("delete", cmd_delete, "delete a stack and every resource it made", stack)
+    delete.add_argument("--target", choices=["local", "aws"], default="local")
     add("reset", cmd_reset, "delete everything deployed and stored; keep running")
     add("env", cmd_env, 'print shell exports: eval "$(python -m workshop env)"')
     add("demo", cmd_demo, "bots play the finished game on the local cloud, with a transcript")

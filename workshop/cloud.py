@@ -27,7 +27,7 @@ from .emulator.settings import SERVER_NAME, Settings
 
 __all__ = [
     "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
-    "outputs", "stack", "reset", "environment", "use_local_cloud", "private_cloud",
+    "outputs", "stack", "delete", "reset", "environment", "use_local_cloud", "private_cloud",
 ]
 
 
@@ -200,6 +200,11 @@ def outputs(*, stack_name: str = "workshop", port: int | None = None) -> dict[st
 def stack(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, Any]:
     """The stack's resources: logical id, type, physical id."""
     return _admin(port, "GET", f"/_workshop/stack?stack={quote(stack_name)}")
+
+
+def delete(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, Any]:
+    """Delete one stack and every resource it made; returns the report (``deleted``)."""
+    return _admin(port, "POST", "/_workshop/delete", {"stack_name": stack_name})
 
 
 def reset(*, port: int | None = None) -> None:

@@ -51,6 +51,23 @@ def test_deploy_then_outputs_json_gives_a_ws_url_that_talks(cloud: dict) -> None
     assert "START RequestId:" in logs.stdout
 
 
+def test_delete_removes_one_stack_and_leaves_the_others(cloud: dict) -> None:
+    echo = str(FIXTURES / "e2e" / "echo.yaml")
+    for name in ("doomed", "kept"):
+        assert workshop("deploy", "--template", echo, "--stack-name", name).returncode == 0
+    doomed_url = json.loads(workshop("outputs", "--json", "--stack-name", "doomed").stdout)
+    result = workshop("delete", "--stack-name", "doomed")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stack doomed deleted: ")
+    stacks = json.loads(workshop("status", "--json").stdout)["stacks"]
+    assert "doomed" not in stacks and "kept" in stacks
+    with pytest.raises(websocket.WebSocketBadStatusException):  # its API is gone
+        websocket.create_connection(doomed_url["WebSocketURL"], timeout=10)
+    again = workshop("delete", "--stack-name", "doomed")
+    assert (again.returncode, again.stderr.strip()) == (
+        1, "workshop delete: stack 'doomed' has not been deployed")
+
+
 def test_a_broken_template_is_refused_and_changes_nothing(cloud: dict, tmp_path: Path) -> None:
     broken = tmp_path / "template.yaml"
     broken.write_text("Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n   Properties: [\n")

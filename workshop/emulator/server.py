@@ -86,6 +86,7 @@ class LocalCloud:
         app.router.add_post("/_workshop/deploy", self._deploy)
         app.router.add_get("/_workshop/outputs", self._outputs)
         app.router.add_get("/_workshop/stack", self._stack)
+        app.router.add_post("/_workshop/delete", self._delete)
         app.router.add_post("/_workshop/reset", self._reset)
         app.router.add_post("/_workshop/shutdown", self._shutdown)
         app.router.add_routes(lambda_routes(self.runtime))
@@ -144,6 +145,17 @@ class LocalCloud:
         if stack_name not in self.deployer.stacks():
             return _error(404, f"stack {stack_name!r} has not been deployed")
         return web.json_response(self.deployer.describe(stack_name))
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        try:
+            stack_name = (await request.json())["stack_name"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, 'expected a JSON body {"stack_name": "<name>"}')
+        async with self._deploy_lock:
+            if stack_name not in self.deployer.stacks():
+                return _error(404, f"stack {stack_name!r} has not been deployed")
+            report = await asyncio.to_thread(self.deployer.delete, stack_name)
+        return web.json_response(report.to_json())
 
     async def _reset(self, request: web.Request) -> web.Response:
         async with self._deploy_lock:
