@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= $(or $(WORKSHOP_PORT),4580)
 
-.PHONY: lab test bench lint cloud down clean
+.PHONY: lab test demo bench lint cloud down clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Python 3.10+ is needed: make PYTHON=python3.11 ...")'
@@ -28,6 +28,11 @@ cloud: $(STAMP)
 ## test: the whole test suite, notebooks included, against a private local cloud
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## demo: bots play the finished game (a battle, then a trivia game) on the local cloud
+demo: $(STAMP)
+	$(BIN)/python -m workshop up --port $(PORT)
+	$(BIN)/python -m workshop demo --port $(PORT)
 
 ## bench: measure the local cloud and append the figures to benchmarks/RESULTS.md
 bench: $(STAMP)
