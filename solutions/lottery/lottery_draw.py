@@ -62,6 +62,7 @@ __all__ = [
     "parse_request",
     "parse_winner_count",
     "record_winner",
+    "taken_by_other_draws",
     "validate",
 ]
 
@@ -285,6 +286,16 @@ def record_winner(winner: Employee, draw_id: str) -> dict[str, Any]:
         "ConditionExpression": "attribute_not_exists(employee_id) OR draw_id = :draw",
         "ExpressionAttributeValues": {":draw": draw_id},
     }
+
+
+def taken_by_other_draws(recorded: Mapping[str, str], draw_id: str) -> list[str]:
+    """The winners another draw has recorded, given ``{employee id: draw id}`` of the
+    winners table's items for this draw's winners (sorted, for a stable message).
+
+    An item of this very draw is not "taken": it is what a retried step wrote before.
+    """
+    return sorted(employee_id for employee_id, recorded_by in recorded.items()
+                  if recorded_by != draw_id)
 
 
 @dataclass(frozen=True)

@@ -242,3 +242,10 @@ def test_one_announcement_names_every_winner_the_same_on_a_retry() -> None:
     assert lottery.announcement(winners[:1], "d2").subject == "Lottery draw: 1 winner"
     with pytest.raises(lottery.InvalidWinners):
         lottery.announcement([], "d3")
+
+
+def test_only_another_draw_can_take_a_winner() -> None:
+    recorded = {"E003": "draw-b", "E001": "draw-a", "E002": "draw-b"}
+    assert lottery.taken_by_other_draws(recorded, "draw-a") == ["E002", "E003"]
+    assert lottery.taken_by_other_draws({"E001": "draw-a"}, "draw-a") == []  # a retry's own
+    assert lottery.taken_by_other_draws({}, "draw-a") == []

@@ -27,7 +27,7 @@ from workshop.notebook.checks import STRICT_VARIABLE
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = ["00_setup", "01_hello_websocket", "02_connection_table", "03_matchmaking",
-             "04_battle"]
+             "04_battle", "05_trivia_step_functions", "06_lottery_sns", "99_cleanup"]
 # What a notebook must check, beyond running cleanly: the lesson it exists to teach.
 LESSONS = {
     "01_hello_websocket": ["checks.handshake(url, expect=403", "checks.handshake(url, expect=500",
@@ -35,6 +35,17 @@ LESSONS = {
     "02_connection_table": ["checks.rows(", "GoneException"],
     "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)"],
     "04_battle": ["checks.settled(expected)", "BattlePanel(", "plot_scores("],
+    "05_trivia_step_functions": [
+        'checks.execution(busy, status="FAILED"', "checks.trivia_scored(", "checks.execution(game_",
+        "TriviaPanel(", "state_machines.history_frame(", "state_machines.execution_diagram(",
+        "plot_scoreboard("],
+    "06_lottery_sns": [
+        'lottery.run_draw(machine, {"input": 2})', "lottery.check_draw(",
+        '"exception": True', 'lottery.check_failed(failed, "SimulatedFailure"',
+        'zip(bad, expected_errors)', '"NotEnoughEligibleEmployees", winners_table',
+        "lottery.check_fair(counts)", "lottery.plot_fairness(",
+        "state_machines.execution_diagram(", "state_machines.history_frame("],
+    "99_cleanup": ["cleanup.delete_stack(", "cleanup.stack_exists(", "cleanup.delete_log_groups("],
 }
 CELL_TIMEOUT = 120
 

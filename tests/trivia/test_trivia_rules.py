@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -404,3 +405,110 @@ def test_the_game_item_keeps_the_answers_off_the_player_items() -> None:
     items = asking("Ann").to_items()
     assert items[0]["questions"][0]["answer"] == "4"
     assert all("questions" not in i for i in items[1:])
+
+
+# -- requests ----------------------------------------------------------------------------
+
+def test_required_fields_name_the_action_and_the_field() -> None:
+    assert rules.required({"gameid": "x"}, "gameid", "joingame") == "x"
+    with pytest.raises(TriviaError, match='^joingame needs a "gameid"$'):
+        rules.required({}, "gameid", "joingame")
+    with pytest.raises(TriviaError, match='^answer needs an "answer"$'):
+        rules.required({"gameid": "x"}, "answer", "answer")
+    # A field that is there but null is not missing: the type check refuses it later.
+    assert rules.required({"answer": None}, "answer", "answer") is None
+
+
+def test_game_id_in_needs_a_well_formed_id() -> None:
+    assert rules.game_id_in({"gameid": GAME_ID}, "startgame") == GAME_ID
+    with pytest.raises(TriviaError, match='startgame needs a "gameid"'):
+        rules.game_id_in({}, "startgame")
+    with pytest.raises(TriviaError, match='"gameid" must be a string'):
+        rules.game_id_in({"gameid": 7}, "startgame")
+
+
+def test_start_options_default_and_validate() -> None:
+    assert rules.start_options({}, default_wait=10, default_count=5) == (10, 5)
+    assert rules.start_options({"waitseconds": 300, "questioncount": 1},
+                               default_wait=10, default_count=5) == (300, 1)
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ({"waitseconds": 0}, '"waitseconds" must be between 1 and 300, not 0'),
+    ({"waitseconds": 301}, "between 1 and 300"),
+    ({"waitseconds": 2.0}, "must be a whole number, not 2.0"),
+    ({"waitseconds": True}, "must be a whole number, not True"),
+    ({"waitseconds": "5"}, "must be a whole number, not '5'"),
+    ({"questioncount": 21}, '"questioncount" must be between 1 and 20, not 21'),
+    ({"questioncount": None}, '"questioncount" must be a whole number, not None'),
+])
+def test_bad_start_options_are_refused(message: dict, reason: str) -> None:
+    with pytest.raises(TriviaError, match=re.escape(reason)):
+        rules.start_options(message, default_wait=10, default_count=5)
+
+
+def test_a_player_name_is_trimmed_or_a_free_colour() -> None:
+    assert rules.choose_player_name("  Ann ") == "Ann"
+    assert rules.choose_player_name(None, rng=random.Random(1)) in rules.COLOURS
+    taken = rules.COLOURS[1:]
+    assert rules.choose_player_name(None, taken=taken) == rules.COLOURS[0]
+    # Every colour taken: names may repeat (the player list tells players apart).
+    assert rules.choose_player_name(None, taken=rules.COLOURS) in rules.COLOURS
+
+
+@pytest.mark.parametrize(("requested", "reason"), [
+    (42, '"name" must be a string, not 42'),
+    ("   ", "a player needs a name"),
+    ("x" * 25, "a name has at most 24 characters"),
+])
+def test_bad_player_names_are_refused(requested: object, reason: str) -> None:
+    with pytest.raises(TriviaError, match=re.escape(reason)):
+        rules.choose_player_name(requested)
+
+
+def test_a_full_game_takes_no_more_players() -> None:
+    game = waiting(*(f"P{i}" for i in range(rules.MAX_PLAYERS)))
+    with pytest.raises(TriviaError, match="the game is full"):
+        rules.join_game(game, "conn-late", "Late")
+
+
+def test_only_a_player_of_the_game_may_start_it() -> None:
+    with pytest.raises(TriviaError, match="not in this game"):
+        rules.start_game(waiting("Ann"), [Q1], by="conn-eve")
+    assert rules.start_game(waiting("Ann"), [Q1], by="conn-ann").phase == rules.PLAYING
+
+
+# -- the state machine's tasks -----------------------------------------------------------
+
+def test_ask_question_asks_the_next_or_repeats_an_unscored_one() -> None:
+    game = rules.start_game(waiting("Ann"), [Q1, Q2])
+    game, asked = rules.ask_question(game)
+    assert asked == Q1 and game.position == 0
+    again, repeated = rules.ask_question(game)   # a retried task: same question, no move
+    assert repeated == Q1 and again == game
+    game, _ = rules.score_question(game)
+    game, asked = rules.ask_question(game)
+    assert asked == Q2 and game.position == 1
+    game, _ = rules.score_question(game)
+    with pytest.raises(TriviaError, match="not being played"):
+        rules.ask_question(game)
+    with pytest.raises(TriviaError, match="no such game"):
+        rules.ask_question(None)
+
+
+def test_was_scored_says_whether_to_score_the_question_asked() -> None:
+    game = asking("Ann")
+    assert rules.was_scored(game, 0) is False
+    scored, _ = rules.score_question(game)
+    assert rules.was_scored(scored, 0) is True
+    with pytest.raises(TriviaError, match="question 1 is not the question being asked"):
+        rules.was_scored(game, 1)
+    with pytest.raises(TriviaError, match="no such game"):
+        rules.was_scored(None, 0)
+
+
+def test_player_connections_need_no_game_item() -> None:
+    items = asking("Ann", "Bob").to_items()
+    assert rules.player_connections(items) == ["conn-ann", "conn-bob"]
+    assert rules.player_connections(items[1:]) == ["conn-ann", "conn-bob"]
+    assert rules.player_connections([]) == []

@@ -14,8 +14,13 @@ lab cell is one call into it:
 * :mod:`.crowd`      — many bot players joining rooms at once;
 * :mod:`.matchmaking_report` — what the players were told, summarised room by room;
 * :mod:`.battle_panel` — an ipywidgets battle between two players, drivable from code;
+* :mod:`.message_log` — the panels' live log of messages sent and received;
+* :mod:`.trivia_panel` — an ipywidgets trivia game for one player, drivable from code;
+* :mod:`.trivia_bots` — the trivia requests, and bots that answer with a chosen accuracy;
 * :mod:`.state_machines` — Step Functions executions: start, wait, history, path taken;
-* :mod:`.asl_mermaid` — a state machine's ASL drawn as a Mermaid flowchart.
+* :mod:`.asl_mermaid` — a state machine's ASL drawn as a Mermaid flowchart;
+* :mod:`.lottery`    — the employee pool, draws, the SNS inbox and the fairness experiment;
+* :mod:`.cleanup`    — deleting the stacks and the log groups they leave behind.
 
 The lab's teaching content (handler code, template YAML) is not here: it lives in
 ``solutions/`` and ``template.yaml`` and the notebooks show it from there. Import the
@@ -25,5 +30,6 @@ itself loads nothing heavy.
 
 from __future__ import annotations
 
-__all__ = ["asl_mermaid", "battle_panel", "checks", "crowd", "diagrams", "events", "inbox",
-           "matchmaking_report", "progress", "show", "state_machines", "tables", "target"]
+__all__ = ["asl_mermaid", "battle_panel", "checks", "cleanup", "crowd", "diagrams", "events",
+           "inbox", "lottery", "matchmaking_report", "message_log", "progress", "show",
+           "state_machines", "tables", "target", "trivia_bots", "trivia_panel"]

@@ -14,7 +14,6 @@ player cannot act at all.
 from __future__ import annotations
 
 import html
-import json
 import threading
 import time
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..player import Player
+from .message_log import MessageLog
 
 __all__ = ["BattlePanel", "PlayerState", "plot_scores"]
 
@@ -52,8 +52,8 @@ class BattlePanel:
                  log_lines: int = 14, poll_seconds: float = 0.05) -> None:
         self.players = (left, right)
         self.freeze_seconds = freeze_seconds
-        self.log: list[str] = []
-        self._log_lines = log_lines
+        self._messages = MessageLog(shown=log_lines)
+        self.log = self._messages.lines
         self._states = {id(left): PlayerState(), id(right): PlayerState()}
         self._seen = {id(left): 0, id(right): 0}
         self._history: list[dict[str, Any]] = []
@@ -61,11 +61,9 @@ class BattlePanel:
         self._started = time.monotonic()
         self._lock = threading.RLock()
         self._cards = {id(player): self._card(player) for player in self.players}
-        self._log_view = widgets.HTML(layout=widgets.Layout(
-            border="1px solid #ccc", padding="4px 8px", width="100%"))
         self.widget = widgets.VBox([
             widgets.HBox([self._cards[id(p)]["box"] for p in self.players]),
-            self._log_view])
+            self._messages.widget])
         for player in self.players:
             self._record(player)
         self.refresh()
@@ -158,7 +156,7 @@ class BattlePanel:
 
     def _apply(self, player: Player, message: Mapping[str, Any]) -> None:
         state, action, data = self.state(player), message.get("action"), message.get("data")
-        self._say(f"{player.user_id} ← {_compact(message)}")
+        self._messages.received(player.user_id, message)
         if action == "attacked":
             state.frozen_until = time.monotonic() + self.freeze_seconds
             start = self._seconds()
@@ -189,13 +187,13 @@ class BattlePanel:
                   f"is frozen for {state.frozen_until - now:.1f} s more"
                   if state.frozen(now) and not frozen_ok else "")
         if reason:
-            self._say(f"{player.user_id} cannot {verb}: it {reason}")
+            self._messages.say(f"{player.user_id} cannot {verb}: it {reason}")
             self._render()
         return bool(reason)
 
     def _send(self, player: Player, action: str, **fields: Any) -> None:
         player.send(action, **fields)
-        self._say(f"{player.user_id} → {_compact({'action': action, **fields})}")
+        self._messages.sent(player.user_id, {"action": action, **fields})
         self._render()
 
     def _seconds(self) -> float:
@@ -204,10 +202,6 @@ class BattlePanel:
     def _record(self, player: Player) -> None:
         self._history.append({"seconds": self._seconds(), "user_id": player.user_id,
                               "score": self.state(player).score})
-
-    def _say(self, line: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        self.log.append(f"{stamp}  {line}")
 
     def _card(self, player: Player) -> dict[str, Any]:
         title = widgets.HTML(f"<b>{html.escape(player.user_id)}</b>")
@@ -243,13 +237,7 @@ class BattlePanel:
                 f"<div style='color:#666'>opponent's score as heard: {opponent}</div>")
             for button in card["buttons"]:
                 button.disabled = state.dead
-        lines = self.log[-self._log_lines:]
-        self._log_view.value = ("<pre style='margin:0'>" +
-                                html.escape("\n".join(lines) or "no messages yet") + "</pre>")
-
-
-def _compact(message: Mapping[str, Any]) -> str:
-    return json.dumps(dict(message), separators=(", ", ": "))
+        self._messages.render()
 
 
 def plot_scores(history: pd.DataFrame, *, freezes: pd.DataFrame | None = None, ax: Any = None,

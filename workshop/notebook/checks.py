@@ -25,8 +25,8 @@ from .matchmaking_report import Inbox, MatchReport
 from .target import Target
 
 __all__ = ["PROBE_USER_ID", "STRICT_VARIABLE", "Check", "CheckFailed", "deployed", "eventually",
-           "handshake", "logged", "matched_once", "preflight", "race_damage", "rows", "settled",
-           "started", "verdict"]
+           "execution", "handshake", "logged", "matched_once", "preflight", "race_damage",
+           "rows", "settled", "started", "trivia_scored", "verdict"]
 
 STRICT_VARIABLE = "WORKSHOP_STRICT_CHECKS"
 
@@ -253,3 +253,46 @@ def settled(expected: Mapping[Inbox, str], *, timeout: float = 5.0,
         wrong = wrong[:3] + [f"and {len(wrong) - 3} more"]
     return verdict(not wrong, f"settled exactly once: {shown}",
                    "; ".join(wrong) + " — look at the messages above")
+
+
+def execution(execution_arn: str, *, status: str = "SUCCEEDED",
+              visits: Mapping[str, int] | None = None, timeout: float = 60.0) -> Check:
+    """A Step Functions execution ended with ``status``, entering each state of ``visits``
+    as many times as it says (``{"AskQuestion": 5}``)."""
+    from . import state_machines
+
+    described = state_machines.wait(execution_arn, timeout=timeout)
+    taken = Counter(state_machines.path(execution_arn))
+    wrong = [f"it ended {described['status']}, not {status}"
+             + (f" ({described.get('error')}: {described.get('cause')})"
+                if described.get("error") else "")] if described["status"] != status else []
+    wrong += [f"it entered {name} {taken[name]} times, not {count}"
+              for name, count in (visits or {}).items() if taken[name] != count]
+    name = execution_arn.rsplit(":", 1)[-1]
+    shown = ", ".join(f"{state} ×{count}" for state, count in (visits or {}).items())
+    return verdict(not wrong, f"execution {name} {status}" + (f": {shown}" if shown else ""),
+                   f"execution {name}: " + "; ".join(wrong) + " — look at its history above")
+
+
+def trivia_scored(table_name: str, game_id: str, told: Mapping[str, int]) -> Check:
+    """Every player's score is what its stored answers earn (1 point plus the question's
+    bonus for each right one), and is the score the players were ``told`` at the end."""
+    stored = [item for item in tables.items(table_name) if item.get("gameId") == game_id]
+    game = next((item for item in stored if item["connectionId"] == "#game"), None)
+    if game is None:
+        return verdict(False, "", f"{table_name} has no game {game_id}: did it start?")
+    key = {q["id"]: (q["answer"], 1 + q.get("bonus", 0)) for q in game.get("questions", [])}
+    wrong = []
+    for player in (item for item in stored if item is not game):
+        name, score = player["playerName"], player.get("score", 0)
+        earned = sum(points for qid, (right, points) in key.items()
+                     if player.get("answers", {}).get(qid) == right)
+        if score != earned:
+            wrong.append(f"{name} has {score} points stored but its answers earn {earned}")
+        if told.get(name) != score:
+            wrong.append(f"{name} was told {told.get(name)}, the table says {score}")
+    shown = ", ".join(f"{name} {score}" for name, score in told.items())
+    return verdict(not wrong and len(told) == len(stored) - 1,
+                   f"the scores add up: {shown} — each is what the player's stored answers earn",
+                   "; ".join(wrong or [f"{len(stored) - 1} players stored, {len(told)} told"])
+                   + " — look at the game table above")

@@ -23,6 +23,10 @@ the items that share its ``gameId``, read back with one Query:
   ``{"gameId", "connectionId", "playerName", "score", "answers"}``, where ``answers`` maps
   a question id to the option the player chose.
 
+Once the players have been told the game is over, the game item also gets
+``"announced": true``, so ``gameover`` is sent once even if the state machine runs its
+last task again.
+
 ``Game.to_items`` and ``game_from_items`` convert both ways (DynamoDB returns numbers as
 Decimal). The checks below are what the handlers repeat as conditions on their writes, so
 that two requests racing each other cannot both win: an answer is
@@ -42,35 +46,58 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "COLOURS",
     "GAME_ROW",
+    "MAX_NAME_LENGTH",
+    "MAX_PLAYERS",
     "OPTIONS_PER_QUESTION",
     "OVER",
     "PLAYING",
+    "QUESTION_COUNT_RANGE",
     "WAITING",
+    "WAIT_SECONDS_RANGE",
     "Game",
     "Player",
     "Question",
     "TriviaError",
     "accept_answer",
+    "ask_question",
     "check_game_id",
+    "choose_player_name",
     "choose_questions",
     "create_game",
     "drop_player",
     "end_game",
     "game_from_items",
+    "game_id_in",
     "join_game",
     "new_game_id",
     "next_question",
     "parse_bank",
+    "player_connections",
     "player_list",
     "public_question",
+    "required",
     "score_question",
     "start_game",
+    "start_options",
+    "was_scored",
 ]
 
 WAITING, PLAYING, OVER = "waiting", "playing", "over"
 GAME_ROW = "#game"
 OPTIONS_PER_QUESTION = 4
+# Scoring writes the game item and every player item in one DynamoDB transaction, which
+# takes at most 100 writes: 50 players leave room for the few that may join at once.
+MAX_PLAYERS = 50
+MAX_NAME_LENGTH = 24
+WAIT_SECONDS_RANGE = (1, 300)
+QUESTION_COUNT_RANGE = (1, 20)
+# Players who send no name are named after a colour, as in the original game.
+COLOURS = ("Amber", "Aqua", "Azure", "Beige", "Coral", "Crimson", "Cyan", "Gold", "Indigo",
+           "Ivory", "Jade", "Khaki", "Lavender", "Lime", "Magenta", "Maroon", "Mint",
+           "Navy", "Olive", "Orchid", "Peach", "Plum", "Ruby", "Salmon", "Sienna", "Teal",
+           "Tomato", "Turquoise", "Violet", "Wheat")
 
 _GAME_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -190,6 +217,56 @@ def check_game_id(value: Any) -> str:
     return value
 
 
+# -- requests ----------------------------------------------------------------------------
+
+def required(message: Mapping[str, Any], name: str, action: str) -> Any:
+    """The field ``name`` of a client's message; refused if the message has none."""
+    if name not in message:
+        article = "an" if name[0] in "aeiou" else "a"
+        raise TriviaError(f'{action} needs {article} "{name}"')
+    return message[name]
+
+
+def game_id_in(message: Mapping[str, Any], action: str) -> str:
+    """The well-formed ``gameid`` a message must carry (joingame, startgame, answer)."""
+    return check_game_id(required(message, "gameid", action))
+
+
+def _whole_number_in(message: Mapping[str, Any], name: str, default: int,
+                     bounds: tuple[int, int]) -> int:
+    value = message.get(name, default)
+    low, high = bounds
+    # bool is an int in Python; JSON's 10.0 is not a whole number to a player either.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TriviaError(f'"{name}" must be a whole number, not {value!r}')
+    if not low <= value <= high:
+        raise TriviaError(f'"{name}" must be between {low} and {high}, not {value}')
+    return value
+
+
+def start_options(message: Mapping[str, Any], *, default_wait: int,
+                  default_count: int) -> tuple[int, int]:
+    """``(waitseconds, questioncount)`` of a startgame message, or the defaults."""
+    return (_whole_number_in(message, "waitseconds", default_wait, WAIT_SECONDS_RANGE),
+            _whole_number_in(message, "questioncount", default_count, QUESTION_COUNT_RANGE))
+
+
+def choose_player_name(requested: Any, *, taken: Iterable[str] = (),
+                       rng: random.Random | None = None) -> str:
+    """The name a player asked for (trimmed), or a colour no other player of the game has."""
+    if requested is None:
+        free = [c for c in COLOURS if c not in set(taken)] or list(COLOURS)
+        return (rng or random.Random()).choice(free)
+    if not isinstance(requested, str):
+        raise TriviaError(f'"name" must be a string, not {requested!r}')
+    name = requested.strip()
+    if not name:
+        raise TriviaError("a player needs a name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise TriviaError(f"a name has at most {MAX_NAME_LENGTH} characters")
+    return name
+
+
 # -- players and games -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -305,13 +382,21 @@ def join_game(game: Game | None, connection_id: str, player_name: str) -> Game:
         raise TriviaError("the game has already started")
     if game.player(connection_id) is not None:
         raise TriviaError("you are already in this game")
+    if len(game.players) >= MAX_PLAYERS:
+        raise TriviaError(f"the game is full: {MAX_PLAYERS} players")
     new_player = Player(connection_id, _check_player_name(player_name))
     return replace(game, players=(*game.players, new_player))
 
 
-def start_game(game: Game | None, questions: Sequence[Question]) -> Game:
-    """The game started with ``questions`` (see ``choose_questions``); it starts once."""
+def start_game(game: Game | None, questions: Sequence[Question], *,
+               by: str | None = None) -> Game:
+    """The game started with ``questions`` (see ``choose_questions``); it starts once.
+
+    ``by``, if given, is the connection asking: only a player of the game may start it.
+    """
     game = _existing(game)
+    if by is not None and game.player(by) is None:
+        raise TriviaError("you are not in this game")
     if game.phase != WAITING:
         raise TriviaError("the game has already started")
     if not game.players:
@@ -337,6 +422,26 @@ def next_question(game: Game | None) -> tuple[Game, Question]:
         raise TriviaError("there are no questions left")
     game = replace(game, position=game.position + 1, scored=False)
     return game, game.questions[game.position]
+
+
+def ask_question(game: Game | None) -> tuple[Game, Question]:
+    """The question to send now: the next one, or, if the question being asked has not
+    been scored, that one again (the state machine retried its task after the question
+    was recorded). Compare ``position`` before and after to know whether to write."""
+    game = _existing(game)
+    if game.phase == PLAYING and game.current_question is not None and not game.scored:
+        return game, game.current_question
+    return next_question(game)
+
+
+def was_scored(game: Game | None, position: int) -> bool:
+    """Whether question ``position`` has been scored already; refused if the game has
+    moved to another question (the state machine scores the question it asked)."""
+    game = _existing(game)
+    if game.position != position:
+        raise TriviaError(f"question {position} is not the question being asked "
+                          f"(that is question {game.position})")
+    return game.scored
 
 
 def accept_answer(game: Game | None, connection_id: str, question_id: Any,
@@ -405,6 +510,12 @@ def drop_player(game: Game | None, connection_id: str) -> Game:
         raise TriviaError("you are not in this game")
     return replace(game, players=tuple(p for p in game.players
                                        if p.connection_id != connection_id))
+
+
+def player_connections(items: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The players' connections among a game's items, even if its game item is gone:
+    who to tell when the game ends because something went wrong."""
+    return [str(i["connectionId"]) for i in items if i.get("connectionId") != GAME_ROW]
 
 
 def _with_player(game: Game, player: Player) -> Game:

@@ -1,0 +1,226 @@
+"""Lab 6 end to end: the lottery state machine of template.yaml on the private cloud.
+
+Each test resets the employee pool (the 36 employees of data/lottery/employees.json, no
+winners) and starts real executions; the Lambda functions, the SNS publish and the queue
+subscription are the ones the notebook uses.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from labtools import TEMPLATE
+
+from workshop import cloud as lifecycle
+from workshop.notebook import lottery, state_machines
+
+ASL = TEMPLATE.parent / "solutions" / "statemachines" / "lottery.asl.json"
+REDRAW = Path(__file__).resolve().parents[1] / "fixtures" / "labs" / "lottery_redraw.yaml"
+POOL = lottery.employees()
+NAMES = {employee["employee_id"]: employee["name"] for employee in POOL}
+TRANSIENT = {"Lambda.ServiceException", "Lambda.AWSLambdaException",
+             "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+# A successful draw takes about 40 history events; a failure far fewer. Generous bounds
+# that a looping state machine would still blow through.
+SUCCESS_EVENTS = 60
+FAILURE_EVENTS = 25
+
+
+@pytest.fixture(scope="module")
+def inbox(game: dict[str, str]) -> lottery.Inbox:
+    return lottery.Inbox(game["LotteryInboxQueueUrl"])
+
+
+@pytest.fixture
+def stack(game: dict[str, str], inbox: lottery.Inbox) -> dict[str, str]:
+    """The deployed lab, with the full pool, no winners and an empty queue."""
+    lottery.reset_pool(game["EmployeesTableName"], game["WinnersTableName"])
+    inbox.fetch()
+    return game
+
+
+def draw(stack: dict[str, str], payload: Any) -> tuple[dict[str, Any], list[dict]]:
+    execution = lottery.run_draw(stack["LotteryStateMachineArn"], payload, timeout=30)
+    return execution, state_machines.history(execution["executionArn"])
+
+
+def recorded(stack: dict[str, str]) -> dict[str, str]:
+    """``{employee id: draw id}`` of the winners table."""
+    return {item["employee_id"]: item["draw_id"]
+            for item in lottery.tables.items(stack["WinnersTableName"])}
+
+
+def announced(inbox: lottery.Inbox, draw_id: str, *, expect: int) -> list[dict[str, str]]:
+    inbox.fetch(expect=expect, timeout=5.0 if expect else 0.5)
+    return inbox.for_draw(draw_id)
+
+
+def test_a_draw_records_n_new_winners_and_announces_them_once(
+        stack: dict[str, str], inbox: lottery.Inbox) -> None:
+    lottery.reset_pool(stack["EmployeesTableName"], stack["WinnersTableName"])
+    boto3.resource("dynamodb").Table(stack["WinnersTableName"]).put_item(
+        Item={**POOL[0], "draw_id": "an-earlier-draw"})
+    execution, history = draw(stack, {"input": 2})
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert len(history) <= SUCCESS_EVENTS
+    output = json.loads(execution["output"])
+    ids = [winner["employee_id"] for winner in output["recorded"]["winners"]]
+    assert output["recorded"]["draw_id"] == execution["name"]
+    assert output["announced"]["message_id"]
+    assert len(set(ids)) == 2 and POOL[0]["employee_id"] not in ids
+    assert recorded(stack) == {POOL[0]["employee_id"]: "an-earlier-draw",
+                               **dict.fromkeys(ids, execution["name"])}
+    (note,) = announced(inbox, execution["name"], expect=1)
+    assert note["subject"] == "Lottery draw: 2 winners"
+    assert all(NAMES[employee_id] in note["message"] for employee_id in ids)
+    assert state_machines.path(execution["executionArn"]) == [
+        "Input Winners", "Random Select Winners", "Validate Winners",
+        "Winners Still Eligible?", "Announce And Record", "Notify Winners", "Record Winners"]
+
+
+def test_draws_never_repeat_a_winner_and_fail_by_name_once_the_pool_runs_out(
+        stack: dict[str, str], inbox: lottery.Inbox) -> None:
+    won: list[str] = []
+    for _ in range(len(POOL) // 5):                        # 7 draws of 5 leave 1 of 36
+        execution, _history = draw(stack, {"input": 5})
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        won += [w["employee_id"] for w in json.loads(execution["output"])["recorded"]["winners"]]
+    assert len(won) == len(set(won)) == len(recorded(stack)) == 35
+    inbox.fetch(expect=7)
+    for count, says in [(5, "cannot draw 5 winners: only 1 employee who has not won is left"),
+                        (2, "only 1 employee who has not won is left")]:
+        execution, history = draw(stack, {"input": count})
+        assert execution["status"] == "FAILED"
+        assert execution["error"] == "NotEnoughEligibleEmployees"
+        assert says in lottery.cause_text(execution["cause"])
+        assert len(history) <= FAILURE_EVENTS
+    last, _history = draw(stack, {"input": 1})
+    assert last["status"] == "SUCCEEDED"
+    assert sorted(recorded(stack)) == sorted(NAMES)
+    execution, history = draw(stack, {"input": 1})
+    assert (execution["status"], execution["error"]) == ("FAILED", "NotEnoughEligibleEmployees")
+    assert lottery.cause_text(execution["cause"]).endswith("nobody is left who has not won")
+    assert state_machines.path(execution["executionArn"])[-1] == "Draw Failed"
+    assert not announced(inbox, execution["name"], expect=0)
+
+
+@pytest.mark.parametrize(("payload", "error", "says"), [
+    ({}, "InvalidWinnerCount", 'has no "input"'),
+    ({"input": 0}, "InvalidWinnerCount", "at least 1 winner, not 0"),
+    ({"input": -2}, "InvalidWinnerCount", "at least 1 winner, not -2"),
+    ({"input": "two"}, "InvalidWinnerCount", 'not the string "two"'),
+    ({"input": 2.5}, "InvalidWinnerCount", "whole number of winners, not 2.5"),
+    ({"input": None}, "InvalidWinnerCount", "not null"),
+    ({"input": 37}, "NotEnoughEligibleEmployees", "cannot draw 37 winners: only 36"),
+    ({"input": 2, "exception": True}, "SimulatedFailure", "error path"),
+])
+def test_bad_input_fails_fast_by_name_and_changes_nothing(
+        stack: dict[str, str], inbox: lottery.Inbox, payload: dict, error: str,
+        says: str) -> None:
+    before = [lottery.snapshot(stack[name]) for name in ("EmployeesTableName",
+                                                         "WinnersTableName")]
+    execution, history = draw(stack, payload)
+    assert (execution["status"], execution["error"]) == ("FAILED", error)
+    assert says in lottery.cause_text(execution["cause"])
+    assert len(history) <= FAILURE_EVENTS
+    assert state_machines.path(execution["executionArn"])[-1] == "Draw Failed"
+    assert [lottery.snapshot(stack[name]) for name in ("EmployeesTableName",
+                                                       "WinnersTableName")] == before
+    assert not announced(inbox, execution["name"], expect=0)
+
+
+def test_concurrent_draws_never_record_an_employee_twice(
+        stack: dict[str, str], inbox: lottery.Inbox) -> None:
+    """Eight draws of four at once from 36: races are possible, double wins are not.
+
+    A draw that loses a race between its validation and its recording fails with
+    WinnerAlreadyRecorded and records nobody; its notification branch, running in
+    parallel, may already have published (ValidateWinners' docstring explains why).
+    """
+    results: list[dict[str, Any]] = []
+    barrier = threading.Barrier(8)
+
+    def one() -> None:
+        barrier.wait()
+        results.append(lottery.run_draw(stack["LotteryStateMachineArn"], {"input": 4},
+                                        timeout=60))
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    succeeded = [r for r in results if r["status"] == "SUCCEEDED"]
+    failed = [r for r in results if r["status"] != "SUCCEEDED"]
+    assert {r.get("error") for r in failed} <= {"RedrawLimitReached", "WinnerAlreadyRecorded"}
+    expected = {w["employee_id"]: r["name"] for r in succeeded
+                for w in json.loads(r["output"])["recorded"]["winners"]}
+    assert recorded(stack) == expected
+    assert len(expected) == 4 * len(succeeded) and succeeded
+    inbox.fetch(expect=len(succeeded))
+    announcements = Counter(note["draw_id"] for note in inbox.notifications)
+    assert all(announcements[r["name"]] == 1 for r in succeeded)
+    assert all(announcements[r["name"]] <= 1 for r in failed)
+
+
+def record(function_arn: str, winners: list[dict], draw_id: str) -> dict[str, Any]:
+    answer = boto3.client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(
+        {"draw_id": draw_id, "winners": winners}).encode())
+    return {"error": answer.get("FunctionError"), **json.loads(answer["Payload"].read())}
+
+
+def test_recording_again_is_harmless_for_the_same_draw_and_refused_for_another(
+        stack: dict[str, str]) -> None:
+    asl = state_machines.definition(stack["LotteryStateMachineArn"])
+    function = asl["States"]["Announce And Record"]["Branches"][1]["States"][
+        "Record Winners"]["Resource"]
+    first, second, third = POOL[:3]
+    assert not record(function, [first, second], "draw-a")["error"]
+    assert not record(function, [first, second], "draw-a")["error"]     # a retry
+    assert recorded(stack) == {first["employee_id"]: "draw-a", second["employee_id"]: "draw-a"}
+    refused = record(function, [third, second], "draw-b")
+    assert refused["errorType"] == "WinnerAlreadyRecorded"
+    assert second["employee_id"] in refused["errorMessage"]
+    # all or nothing: the third employee, who had not won, was not recorded either
+    assert recorded(stack) == {first["employee_id"]: "draw-a", second["employee_id"]: "draw-a"}
+
+
+def test_the_redraw_loop_gives_up_by_name_after_three_draws(cloud: dict) -> None:
+    outputs = lifecycle.deploy(REDRAW, stack_name="lottery-redraw")["outputs"]
+    lottery.reset_pool(outputs["EmployeesTableName"], outputs["WinnersTableName"])
+    execution, history = draw(outputs, {"input": 2})
+    assert (execution["status"], execution["error"]) == ("FAILED", "RedrawLimitReached")
+    assert Counter(state_machines.path(execution["executionArn"]))[
+        "Random Select Winners"] == 3
+    assert len(history) <= SUCCESS_EVENTS
+    assert not lottery.tables.items(outputs["WinnersTableName"])
+
+
+def test_retries_sit_on_the_tasks_and_every_error_reaches_a_fail_state() -> None:
+    """The definition's shape: what the lab teaches about Retry, Catch and Fail."""
+    states = json.loads(ASL.read_text())["States"]
+    parallel = states["Announce And Record"]
+    assert "Retry" not in parallel        # it would re-run a branch that had succeeded
+    branches = {name: state for branch in parallel["Branches"]
+                for name, state in branch["States"].items()}
+    assert {"Notify Winners", "Record Winners"} == set(branches)
+    assert branches["Notify Winners"]["Resource"] == "arn:aws:states:::sns:publish"
+    # a publish is retried only when nothing was sent
+    assert all(error.startswith("SNS.") and "Throttl" in error
+               for retry in branches["Notify Winners"]["Retry"] for error in retry["ErrorEquals"])
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    for name, task in tasks.items():
+        assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                  "Next": "Draw Failed"}], name
+        assert {e for r in task["Retry"] for e in r["ErrorEquals"]} == TRANSIENT, name
+    assert parallel["Catch"][0]["Next"] == "Draw Failed"
+    assert {name for name, s in states.items() if s["Type"] == "Fail"} == {
+        "Draw Failed", "Redraws Exhausted"}
+    loop = states["Winners Still Eligible?"]["Choices"][1]
+    assert (loop["Next"], loop["NumericLessThan"]) == ("Random Select Winners", 3)
