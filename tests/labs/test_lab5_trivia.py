@@ -19,7 +19,7 @@ from labtools import TEMPLATE, Lobby, all_at_once, eventually
 
 from workshop import lab
 from workshop.emulator.template import load_template
-from workshop.player import Player
+from workshop.player import Player, close_all
 
 BANK = {q["id"]: q for q in json.loads(
     (Path(__file__).resolve().parents[2] / "solutions" / "trivia" / "questions.json").read_text())}
@@ -499,3 +499,37 @@ def test_lab_5_is_sliced_apart_from_lab_4() -> None:
     assert trivia <= set(lab5["Resources"])
     assert {"TriviaGamesTableName", "TriviaStateMachineArn"} <= set(lab5["Outputs"])
     assert all(lab.lab_of(body["Resources"][name]) <= 5 for name in lab5["Resources"])
+
+
+@pytest.fixture(scope="module")
+def unstartable(cloud: dict) -> dict[str, str]:
+    """Lab 5 as its own stack, whose start function names a state machine that is not there."""
+    variables = {"CONNECTIONS_TABLE": {"Ref": "ConnectionsTable"},
+                 "GAMES_TABLE": {"Ref": "TriviaGamesTable"},
+                 "STATE_MACHINE_ARN": {"Fn::Sub": "${TriviaStateMachine}-gone"},
+                 "WAIT_SECONDS": "10", "QUESTIONS_PER_GAME": "2"}
+    report = lab.deploy(5, stack_name="trivia-unstartable", target="local", override={
+        "TriviaStartGameFunction": {"Environment": {"Variables": variables}}})
+    return report["outputs"]
+
+
+def test_a_game_whose_execution_cannot_start_is_ended_and_the_players_told(
+        unstartable: dict[str, str]) -> None:
+    lobby = Lobby(unstartable["WebSocketURL"])
+    try:
+        ann, bob = lobby.player("ann"), lobby.player("bob")
+        game_id, _ids = setup_game([ann, bob])
+        ann.send("startgame", gameid=game_id)
+        for player in (ann, bob):
+            player.wait_for("gamestarted", timeout=FLOW)
+            assert player.wait_for("error", timeout=FLOW)["data"] == (
+                "the game could not start: try a new game")
+            player.wait_for("gameover", timeout=FLOW)
+        table = boto3.resource("dynamodb").Table(unstartable["TriviaGamesTableName"])
+        assert row(table, game_id)["phase"] == "over"
+        # Over means over: a second start and an answer are refused, and nobody hears more.
+        refused(bob, "the game has already started", "startgame", gameid=game_id)
+        assert [len(p.messages("gameover")) for p in (ann, bob)] == [1, 1]
+        assert not ann.messages("question")
+    finally:
+        close_all(lobby.players)
