@@ -215,16 +215,18 @@ def task_event() -> dict[str, Any]:
 
 
 def broadcast(event: dict, game_id: str, receivers: Iterable[str],
-              message_for: Callable[[str], dict[str, Any]]) -> list[str]:
+              message_for: Callable[[str], dict[str, Any]], *,
+              drop_gone: bool = True) -> list[str]:
     """Send each receiver its message; drop the players whose connection has gone.
 
-    Returns the connections that got their message.
+    Once a game is over its rows are its result, so the last broadcasts keep the rows of
+    players who left (``drop_gone=False``). Returns the connections that got their message.
     """
     delivered = []
     for connection_id in receivers:
         if connections.send(event, connection_id, message_for(connection_id)):
             delivered.append(connection_id)
-        else:
+        elif drop_gone:
             table.delete_item(Key=key(game_id, connection_id))
             print(f"dropped player {connection_id} of game {game_id}: connection gone")
     return delivered
@@ -246,7 +248,8 @@ def announce_over(event: dict, game_id: str) -> None:
         raise TriviaError(f"no such game: {game_id}")
     if _announced(items):
         return
-    broadcast(event, game_id, game.connection_ids, lambda _: {"action": "gameover"})
+    broadcast(event, game_id, game.connection_ids, lambda _: {"action": "gameover"},
+              drop_gone=False)
     _set_over(game_id, announced=True)
 
 
@@ -259,6 +262,7 @@ def abort(event: dict, game_id: str, reason: str) -> None:
         return
     receivers = rules.player_connections(load_items(game_id))
     for message in ({"action": "error", "data": reason}, {"action": "gameover"}):
-        receivers = broadcast(event, game_id, receivers, lambda _, m=message: m)
+        receivers = broadcast(event, game_id, receivers, lambda _, m=message: m,
+                              drop_gone=False)
     if before is not None:
         _set_over(game_id, announced=True)

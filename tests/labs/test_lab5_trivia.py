@@ -469,6 +469,19 @@ def test_a_failing_task_ends_the_game_and_tells_the_players(lobby: Lobby, games_
         assert len(player.messages("question")) == 1
 
 
+def test_a_game_that_ends_keeps_the_rows_of_players_who_left(lobby: Lobby, games_table: Any,
+                                                            machine: str) -> None:
+    ann, bob = lobby.player("ann"), lobby.player("bob")
+    game_id, ids, _question = started([ann, bob], count=2)
+    bob.close()
+    # The game item vanishes: the game ends through the Catch, telling whoever is left.
+    games_table.delete_item(Key={"gameId": game_id, "connectionId": "#game"})
+    ann.wait_for("gameover", timeout=FLOW)
+    assert finished(machine, game_id)["status"] == "FAILED"
+    # Bob's connection was gone when the end was announced; his row is the game's result.
+    assert row(games_table, game_id, ids[bob]) is not None
+
+
 def test_the_definition_retries_and_catches_every_task() -> None:
     definition = json.loads((Path(__file__).resolve().parents[2] / "solutions" /
                              "statemachines" / "trivia.asl.json").read_text())
