@@ -16,16 +16,26 @@ An employee is a mapping with ``employee_id``, ``name``, ``lottery_serial`` and
 ``department`` (an item of the employee table; see data/lottery/employees.json). Past
 winners are given as employee ids (the keys of the winners table).
 
-Retries never announce or record a draw twice:
+Retries never announce or record a draw twice, and two draws at the same moment never
+announce the same employee:
 
 * a draw is named by ``draw_id_of(execution name)``: an execution name is unique within its
   state machine, so every attempt of every step of one execution agrees on it;
-* the winners are drawn once and travel in the execution's state, so a retried
-  RecordWinners or notification branch works on the same winners, not a new draw;
-* RecordWinners writes one item per winner with ``record_winner(winner, draw_id)``: a
-  conditional put keyed by employee id that succeeds if the employee has no item yet or
-  has one from this very draw (a retry rewrites the same item), and fails if the employee
-  won another draw (``WinnerAlreadyRecorded``: two draws raced for the same employee);
+* the winners are drawn once and travel in the execution's state, so a retried step works
+  on the same winners, not a new draw;
+* ValidateWinners *claims* the winners before anything is announced: one transaction of
+  conditional puts (``claim_winner``), keyed by employee id, that succeeds only if no
+  other draw holds any of them (a retry of the same draw re-claims its own items). The
+  claim comes first because the announcement and the recording then run side by side:
+  once the claim holds, no other draw can take these winners, so what is published is
+  what will be recorded. A claim refused by another draw is no error: the draw is
+  redrawn (``refused`` reads which winners a cancelled transaction refused);
+* RecordWinners turns this draw's claims into records (``record_claim``): an update whose
+  condition is "still claimed by this draw", so a retry is harmless, and a claim that was
+  lost fails with ``WinnerAlreadyRecorded``;
+* if announcing or recording fails, the state machine releases this draw's claims that
+  are still ``claimed`` (the condition of ``release_claim``) so those employees return to
+  the pool; a recorded item is never released;
 * the announcement is one message for the whole draw, built only from the winners and the
   draw id, so a retry sends the identical text, carrying ``draw_id`` as its deduplication
   id (a message attribute, and the deduplication id of a FIFO topic); Retry belongs on
@@ -38,12 +48,14 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 __all__ = [
+    "CLAIMED",
+    "CONDITION_FAILED",
     "EMPLOYEE_FIELDS",
     "ERROR_NAMES",
     "Announcement",
@@ -52,17 +64,25 @@ __all__ = [
     "InvalidWinners",
     "LotteryError",
     "NotEnoughEligibleEmployees",
+    "RECORDED",
+    "RELEASE_CONDITION",
     "SimulatedFailure",
+    "TRANSACTION_CONFLICT",
+    "TRANSACTION_LIMIT",
     "WinnerAlreadyRecorded",
     "announcement",
+    "cancellation_reasons",
     "check_pool",
+    "chunks",
+    "claim_winner",
     "draw",
     "draw_id_of",
     "eligible",
     "parse_request",
     "parse_winner_count",
-    "record_winner",
-    "taken_by_other_draws",
+    "record_claim",
+    "refused",
+    "release_claim",
     "validate",
 ]
 
@@ -99,7 +119,7 @@ class InvalidWinners(LotteryError):
 
 
 class WinnerAlreadyRecorded(LotteryError):
-    """Recording a winner found the employee already recorded by another draw."""
+    """Recording a winner found this draw's claim on the employee gone."""
 
 
 class InvalidEmployeePool(LotteryError):
@@ -268,34 +288,84 @@ def draw_id_of(execution: str) -> str:
     return name
 
 
-def record_winner(winner: Employee, draw_id: str) -> dict[str, Any]:
-    """The arguments of the winners table's ``put_item`` that records one winner.
+CLAIMED = "claimed"
+RECORDED = "recorded"
+# A DynamoDB transaction holds at most 100 writes.
+TRANSACTION_LIMIT = 100
+# The cancellation reason codes of TransactWriteItems that name one write.
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+# The state machine's Release Claims deletes an item only while this draw still claims it.
+RELEASE_CONDITION = "draw_id = :draw AND #status = :claimed"
 
-    Keyed by employee id, so an employee is recorded at most once; the condition lets a
-    retry of the same draw rewrite its own item and refuses one from another draw (the
-    handler turns that ConditionalCheckFailed into WinnerAlreadyRecorded).
+
+def claim_winner(winner: Employee, draw_id: str) -> dict[str, Any]:
+    """The arguments of the winners table's ``put_item`` that claims one winner.
+
+    Keyed by employee id, so one employee has at most one item, claimed or recorded. The
+    condition lets a retry of the same draw re-claim its own item and refuses an employee
+    another draw holds.
     """
     return {
-        "Item": {
-            "employee_id": winner["employee_id"],
-            "name": winner["name"],
-            "lottery_serial": winner["lottery_serial"],
-            "department": winner["department"],
-            "draw_id": draw_id,
-        },
+        "Item": {**{field: winner[field] for field in EMPLOYEE_FIELDS},
+                 "draw_id": draw_id, "status": CLAIMED},
         "ConditionExpression": "attribute_not_exists(employee_id) OR draw_id = :draw",
         "ExpressionAttributeValues": {":draw": draw_id},
     }
 
 
-def taken_by_other_draws(recorded: Mapping[str, str], draw_id: str) -> list[str]:
-    """The winners another draw has recorded, given ``{employee id: draw id}`` of the
-    winners table's items for this draw's winners (sorted, for a stable message).
+def record_claim(employee_id: str, draw_id: str, now: str) -> dict[str, Any]:
+    """The arguments of the winners table's ``update_item`` that records a claimed winner.
 
-    An item of this very draw is not "taken": it is what a retried step wrote before.
+    The condition holds only while this draw owns the item, so a retry updates the same
+    item again (keeping the first ``recorded_at``) and a lost claim is refused.
     """
-    return sorted(employee_id for employee_id, recorded_by in recorded.items()
-                  if recorded_by != draw_id)
+    return {
+        "Key": {"employee_id": employee_id},
+        "UpdateExpression": "SET #status = :recorded, "
+                            "recorded_at = if_not_exists(recorded_at, :now)",
+        "ConditionExpression": "draw_id = :draw",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":recorded": RECORDED, ":now": now, ":draw": draw_id},
+    }
+
+
+def release_claim(employee_id: str, draw_id: str) -> dict[str, Any]:
+    """The arguments of the winners table's ``delete_item`` that gives back one claim.
+
+    Only an item this draw still claims goes: a recorded winner, or another draw's item,
+    is left alone (the delete's condition fails, which means there is nothing to release).
+    """
+    return {
+        "Key": {"employee_id": employee_id},
+        "ConditionExpression": RELEASE_CONDITION,
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":draw": draw_id, ":claimed": CLAIMED},
+    }
+
+
+def chunks(items: Sequence[Any], size: int = TRANSACTION_LIMIT) -> Iterator[Sequence[Any]]:
+    """``items`` in consecutive slices of at most ``size``: one transaction each."""
+    if size < 1:
+        raise ValueError(f"a chunk holds at least 1 item, not {size}")
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def cancellation_reasons(keys: Sequence[str],
+                         reasons: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``{key: code}`` of the writes a cancelled transaction gave a reason for.
+
+    DynamoDB lists one reason per write, in the order of the writes, with the code
+    ``"None"`` for a write that was not the cause.
+    """
+    return {key: str(reason.get("Code")) for key, reason in zip(keys, reasons, strict=False)
+            if reason.get("Code") not in (None, "None")}
+
+
+def refused(reasons: Mapping[str, str], *codes: str) -> list[str]:
+    """The keys whose cancellation code is one of ``codes``, sorted for a stable message."""
+    return sorted(key for key, code in reasons.items() if code in codes)
 
 
 @dataclass(frozen=True)

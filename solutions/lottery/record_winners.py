@@ -1,54 +1,35 @@
-"""RecordWinners: writes the draw's winners to the winners table, all or nothing.
+"""RecordWinners: turns this draw's claims into records, all or nothing.
 
-One item per winner, keyed by employee id, so nobody can be recorded twice. The items go
-in one transaction (a draw of more than 100 winners takes one per 100) whose condition
-(``record_winner``) accepts a new employee or an item of this same draw — so a retry
-after a timeout rewrites its own items and succeeds — and refuses an employee another
-draw recorded (WinnerAlreadyRecorded): then nothing of this draw is written.
+ValidateWinners claimed every winner before the announcement went out; this step, which
+runs beside the announcement, marks those items ``"status": "recorded"`` with the time.
+Each update is conditional on the item still belonging to this draw (``record_claim``),
+in one transaction per 100 winners, so a retry after a timeout updates its own items
+again and succeeds, while a claim that is gone — released, or never made — refuses the
+whole transaction: WinnerAlreadyRecorded, and nothing of this draw is recorded.
+Any other cancellation (a conflict with a transaction in flight, throttling) is raised
+as it is, TransactionCanceledException, which the state machine retries.
 """
 
-import os
+from datetime import UTC, datetime
 
-import boto3
 import lottery_draw
-from boto3.dynamodb.types import TypeSerializer
-
-WINNERS_TABLE = os.environ["WINNERS_TABLE"]
-dynamodb = boto3.client("dynamodb")
-serializer = TypeSerializer()
-# A DynamoDB transaction holds at most 100 writes.
-TRANSACTION_LIMIT = 100
-
-
-def as_put(arguments: dict) -> dict:
-    """``record_winner``'s put_item arguments as a TransactWriteItems Put (typed values)."""
-    return {"Put": {
-        "TableName": WINNERS_TABLE,
-        "Item": {name: serializer.serialize(value) for name, value in arguments["Item"].items()},
-        "ConditionExpression": arguments["ConditionExpression"],
-        "ExpressionAttributeValues": {name: serializer.serialize(value) for name, value
-                                      in arguments["ExpressionAttributeValues"].items()},
-    }}
-
-
-def write(chunk: list[dict], draw_id: str) -> None:
-    try:
-        dynamodb.transact_write_items(
-            TransactItems=[as_put(lottery_draw.record_winner(w, draw_id)) for w in chunk])
-    except dynamodb.exceptions.TransactionCanceledException as cancelled:
-        reasons = cancelled.response.get("CancellationReasons") or []
-        refused = [w["employee_id"] for w, reason in zip(chunk, reasons, strict=False)
-                   if reason.get("Code") == "ConditionalCheckFailed"]
-        raise lottery_draw.WinnerAlreadyRecorded(
-            f"draw {draw_id} recorded nobody: {', '.join(refused) or 'a winner'} "
-            "already won in another draw") from None
+import winners_table
 
 
 def handler(event: dict, context: object) -> dict:
     drawn = event["winners"]
     draw_id = event["draw_id"]
-    lottery_draw.validate(drawn, ())
-    for start in range(0, len(drawn), TRANSACTION_LIMIT):
-        write(drawn[start:start + TRANSACTION_LIMIT], draw_id)
-    print(f"draw {draw_id}: recorded {', '.join(w['employee_id'] for w in drawn)}")
+    ids = lottery_draw.validate(drawn, ())
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    cancelled = winners_table.transact(
+        "Update", [(employee_id, lottery_draw.record_claim(employee_id, draw_id, now))
+                   for employee_id in ids])
+    if cancelled is not None:
+        lost = lottery_draw.refused(cancelled.reasons, lottery_draw.CONDITION_FAILED)
+        if not lost:
+            raise cancelled.error
+        raise lottery_draw.WinnerAlreadyRecorded(
+            f"draw {draw_id} recorded nobody: its claim on {', '.join(lost)} is gone "
+            "(another draw holds them)")
+    print(f"draw {draw_id}: recorded {', '.join(ids)}")
     return {"draw_id": draw_id, "winners": drawn}

@@ -1,21 +1,24 @@
-"""ValidateWinners: checks the drawn winners against the tables just before announcing.
+"""ValidateWinners: checks the drawn winners, then claims them, before anything is announced.
 
+* the draw must name ``num_of_winners`` distinct employees (InvalidWinners otherwise);
 * each winner's lottery serial must still name that employee: a Query on the employee
   table's ``lottery_serial-index`` (the ticket number is how the seed looked people up);
-* the draw must name ``num_of_winners`` distinct employees (InvalidWinners otherwise);
-* nobody may have been recorded by another draw since the sample was taken. Only a draw
-  running at the same time can do that: the answer is ``"valid": false`` and the state
-  machine's Choice draws again, a bounded number of times.
+* then the winners are *claimed*: one transaction of conditional puts into the winners
+  table (``claim_winner``, one transaction per 100 winners), each item ``"status":
+  "claimed"`` under this draw's id.
+
+Why claim here rather than only check: after this step the announcement and the
+recording run side by side, so whatever is announced must already be this draw's. A read
+cannot promise that — a draw running at the same moment could record the same employee
+right after it — but a conditional write can: while the claim holds, no other draw can
+claim, record or announce these winners. If another draw holds one of them, the
+transaction is cancelled, nothing of this draw is claimed, and the answer is
+``"valid": false`` with the ``taken`` winners: the state machine's Choice draws again, a
+bounded number of times. A retry of this step re-claims its own items (the condition
+accepts an item of the same draw).
 
 A valid draw gets its announcement, built here once so that the notification branch
 publishes exactly this text.
-
-What validation cannot close: a draw running at the same moment may record one of these
-winners after this check and before RecordWinners. RecordWinners then refuses the whole
-draw (WinnerAlreadyRecorded, nobody recorded twice) and the execution fails, but the
-notification branch runs in parallel and may already have published. Closing that gap
-takes a claim before announcing (a conditional write here, released if the draw fails).
-The lab runs one draw at a time, where this cannot happen.
 """
 
 import dataclasses
@@ -23,11 +26,10 @@ import os
 
 import boto3
 import lottery_draw
+import winners_table
 from boto3.dynamodb.conditions import Key
 
-dynamodb = boto3.resource("dynamodb")
-employees = dynamodb.Table(os.environ["EMPLOYEES_TABLE"])
-winners = dynamodb.Table(os.environ["WINNERS_TABLE"])
+employees = boto3.resource("dynamodb").Table(os.environ["EMPLOYEES_TABLE"])
 SERIAL_INDEX = os.environ["SERIAL_INDEX"]
 
 
@@ -42,26 +44,35 @@ def check_serial(winner: dict) -> None:
             "in the employee table")
 
 
-def recorded_draws(employee_ids: list[str]) -> dict[str, str]:
-    """``{employee id: draw id}`` for those of ``employee_ids`` already in the winners table."""
-    recorded = {}
-    for employee_id in employee_ids:
-        item = winners.get_item(Key={"employee_id": employee_id}, ConsistentRead=True)
-        if "Item" in item:
-            recorded[employee_id] = item["Item"].get("draw_id", "")
-    return recorded
+def claim(drawn: list[dict], draw_id: str) -> list[str]:
+    """Claim every winner for ``draw_id``; the winners another draw holds (then none)."""
+    cancelled = winners_table.transact(
+        "Put", [(w["employee_id"], lottery_draw.claim_winner(w, draw_id)) for w in drawn])
+    if cancelled is None:
+        return []
+    # A conflict is another transaction writing the same employee right now: another
+    # draw's claim, so taken as well.
+    taken = lottery_draw.refused(cancelled.reasons, lottery_draw.CONDITION_FAILED,
+                                 lottery_draw.TRANSACTION_CONFLICT)
+    if not taken:
+        raise cancelled.error   # throttled or malformed: the step fails, Catch releases
+    # A draw of more than 100 winners claims in several transactions: give back what the
+    # earlier ones claimed, so the redraw starts from the same pool.
+    winners_table.release(cancelled.written, draw_id)
+    return taken
 
 
 def handler(event: dict, context: object) -> dict:
     drawn = event["winners"]
-    ids = lottery_draw.validate(drawn, (), expected=event["num_of_winners"])
+    draw_id = event["draw_id"]
+    lottery_draw.validate(drawn, (), expected=event["num_of_winners"])
     for winner in drawn:
         check_serial(winner)
-    taken = lottery_draw.taken_by_other_draws(recorded_draws(ids), event["draw_id"])
+    taken = claim(drawn, draw_id)
     state = {**event, "valid": not taken, "taken": taken}
     if taken:
-        print(f"draw {event['draw_id']}: {', '.join(taken)} won in another draw meanwhile")
+        print(f"draw {draw_id}: {', '.join(taken)} claimed by another draw meanwhile")
     else:
-        state["announcement"] = dataclasses.asdict(
-            lottery_draw.announcement(drawn, event["draw_id"]))
+        print(f"draw {draw_id}: claimed {', '.join(w['employee_id'] for w in drawn)}")
+        state["announcement"] = dataclasses.asdict(lottery_draw.announcement(drawn, draw_id))
     return state

@@ -8,6 +8,8 @@ subscription are the ones the notebook uses.
 from __future__ import annotations
 
 import json
+import re
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -20,10 +22,16 @@ from labtools import TEMPLATE
 from workshop import cloud as lifecycle
 from workshop.notebook import lottery, state_machines
 
+sys.path.insert(0, str(TEMPLATE.parent / "solutions" / "lottery"))
+import lottery_draw
+
 ASL = TEMPLATE.parent / "solutions" / "statemachines" / "lottery.asl.json"
-REDRAW = Path(__file__).resolve().parents[1] / "fixtures" / "labs" / "lottery_redraw.yaml"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labs"
+REDRAW = FIXTURES / "lottery_redraw.yaml"
+RELEASE = FIXTURES / "lottery_release.yaml"
 POOL = lottery.employees()
 NAMES = {employee["employee_id"]: employee["name"] for employee in POOL}
+SERIALS = {employee["lottery_serial"]: employee["employee_id"] for employee in POOL}
 TRANSIENT = {"Lambda.ServiceException", "Lambda.AWSLambdaException",
              "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 # A successful draw takes about 40 history events; a failure far fewer. Generous bounds
@@ -56,6 +64,17 @@ def recorded(stack: dict[str, str]) -> dict[str, str]:
             for item in lottery.tables.items(stack["WinnersTableName"])}
 
 
+def statuses(stack: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """``{employee id: (draw id, status)}`` of the winners table."""
+    return {item["employee_id"]: (item["draw_id"], item.get("status", ""))
+            for item in lottery.tables.items(stack["WinnersTableName"])}
+
+
+def named(note: dict[str, str]) -> list[str]:
+    """The employee ids an announcement names, by the serial on each winner's line."""
+    return [SERIALS[serial] for serial in re.findall(r"serial (\S+)$", note["message"], re.M)]
+
+
 def announced(inbox: lottery.Inbox, draw_id: str, *, expect: int) -> list[dict[str, str]]:
     inbox.fetch(expect=expect, timeout=5.0 if expect else 0.5)
     return inbox.for_draw(draw_id)
@@ -76,12 +95,16 @@ def test_a_draw_records_n_new_winners_and_announces_them_once(
     assert len(set(ids)) == 2 and POOL[0]["employee_id"] not in ids
     assert recorded(stack) == {POOL[0]["employee_id"]: "an-earlier-draw",
                                **dict.fromkeys(ids, execution["name"])}
+    assert {statuses(stack)[employee_id] for employee_id in ids} == {
+        (execution["name"], lottery_draw.RECORDED)}
     (note,) = announced(inbox, execution["name"], expect=1)
     assert note["subject"] == "Lottery draw: 2 winners"
     assert all(NAMES[employee_id] in note["message"] for employee_id in ids)
-    assert state_machines.path(execution["executionArn"]) == [
-        "Input Winners", "Random Select Winners", "Validate Winners",
-        "Winners Still Eligible?", "Announce And Record", "Notify Winners", "Record Winners"]
+    assert sorted(named(note)) == sorted(ids)
+    path = state_machines.path(execution["executionArn"])
+    assert path[:5] == ["Input Winners", "Random Select Winners", "Validate Winners",
+                        "Winners Still Eligible?", "Announce And Record"]
+    assert sorted(path[5:]) == ["Notify Winners", "Record Winners"]    # side by side
 
 
 def test_draws_never_repeat_a_winner_and_fail_by_name_once_the_pool_runs_out(
@@ -135,13 +158,13 @@ def test_bad_input_fails_fast_by_name_and_changes_nothing(
     assert not announced(inbox, execution["name"], expect=0)
 
 
-def test_concurrent_draws_never_record_an_employee_twice(
+def test_concurrent_draws_announce_only_what_they_record(
         stack: dict[str, str], inbox: lottery.Inbox) -> None:
     """Eight draws of four at once from 36: races are possible, double wins are not.
 
-    A draw that loses a race between its validation and its recording fails with
-    WinnerAlreadyRecorded and records nobody; its notification branch, running in
-    parallel, may already have published (ValidateWinners' docstring explains why).
+    Each draw claims its winners before it announces them, so a draw that loses a race
+    draws again (or fails with RedrawLimitReached) before publishing anything: whoever
+    is announced is recorded, by the draw that announced them.
     """
     results: list[dict[str, Any]] = []
     barrier = threading.Barrier(8)
@@ -156,39 +179,89 @@ def test_concurrent_draws_never_record_an_employee_twice(
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(results) == 8
     succeeded = [r for r in results if r["status"] == "SUCCEEDED"]
     failed = [r for r in results if r["status"] != "SUCCEEDED"]
-    assert {r.get("error") for r in failed} <= {"RedrawLimitReached", "WinnerAlreadyRecorded"}
+    assert {r.get("error") for r in failed} <= {"RedrawLimitReached"}
     expected = {w["employee_id"]: r["name"] for r in succeeded
                 for w in json.loads(r["output"])["recorded"]["winners"]}
-    assert recorded(stack) == expected
+    # nobody twice: four distinct employees per succeeded draw, and nothing else recorded
     assert len(expected) == 4 * len(succeeded) and succeeded
+    assert statuses(stack) == {employee_id: (draw_id, lottery_draw.RECORDED)
+                               for employee_id, draw_id in expected.items()}
     inbox.fetch(expect=len(succeeded))
-    announcements = Counter(note["draw_id"] for note in inbox.notifications)
-    assert all(announcements[r["name"]] == 1 for r in succeeded)
-    assert all(announcements[r["name"]] <= 1 for r in failed)
+    inbox.fetch(timeout=0.5)            # anything a failed draw might have sent
+    names = {r["name"] for r in results}
+    notes = [note for note in inbox.notifications if note["draw_id"] in names]
+    assert Counter(note["draw_id"] for note in notes) == Counter(r["name"] for r in succeeded)
+    for note in notes:
+        assert len(named(note)) == 4
+        assert all(expected.get(employee_id) == note["draw_id"] for employee_id in named(note))
 
 
-def record(function_arn: str, winners: list[dict], draw_id: str) -> dict[str, Any]:
-    answer = boto3.client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(
-        {"draw_id": draw_id, "winners": winners}).encode())
+def invoke(function_arn: str, event: dict[str, Any]) -> dict[str, Any]:
+    answer = boto3.client("lambda").invoke(FunctionName=function_arn,
+                                           Payload=json.dumps(event).encode())
     return {"error": answer.get("FunctionError"), **json.loads(answer["Payload"].read())}
 
 
-def test_recording_again_is_harmless_for_the_same_draw_and_refused_for_another(
+def test_claiming_and_recording_are_harmless_to_retry_and_refused_to_another_draw(
         stack: dict[str, str]) -> None:
     asl = state_machines.definition(stack["LotteryStateMachineArn"])
-    function = asl["States"]["Announce And Record"]["Branches"][1]["States"][
+    validate = asl["States"]["Validate Winners"]["Resource"]
+    record = asl["States"]["Announce And Record"]["Branches"][1]["States"][
         "Record Winners"]["Resource"]
     first, second, third = POOL[:3]
-    assert not record(function, [first, second], "draw-a")["error"]
-    assert not record(function, [first, second], "draw-a")["error"]     # a retry
-    assert recorded(stack) == {first["employee_id"]: "draw-a", second["employee_id"]: "draw-a"}
-    refused = record(function, [third, second], "draw-b")
+    a, b, c = (employee["employee_id"] for employee in (first, second, third))
+
+    def claim(draw_id: str, winners: list[dict]) -> dict[str, Any]:
+        return invoke(validate, {"draw_id": draw_id, "num_of_winners": len(winners),
+                                 "attempt": 1, "winners": winners})
+
+    for _ in range(2):                                                  # a retry
+        answer = claim("draw-a", [first, second])
+        assert (answer["error"], answer["valid"], answer["taken"]) == (None, True, [])
+    assert statuses(stack) == {a: ("draw-a", "claimed"), b: ("draw-a", "claimed")}
+    # another draw wants the second employee: nothing of it is claimed, and it redraws
+    taken = claim("draw-b", [third, second])
+    assert (taken["error"], taken["valid"], taken["taken"]) == (None, False, [b])
+    assert "announcement" not in taken
+    assert statuses(stack) == {a: ("draw-a", "claimed"), b: ("draw-a", "claimed")}
+
+    for _ in range(2):                                                  # a retry
+        done = invoke(record, {"draw_id": "draw-a", "winners": [first, second]})
+        assert done["error"] is None and done["draw_id"] == "draw-a"
+    assert statuses(stack) == {a: ("draw-a", "recorded"), b: ("draw-a", "recorded")}
+    assert all(item.get("recorded_at") for item in lottery.tables.items(
+        stack["WinnersTableName"]))
+    # recording what this draw does not hold is refused, all or nothing
+    refused = invoke(record, {"draw_id": "draw-b", "winners": [third, second]})
     assert refused["errorType"] == "WinnerAlreadyRecorded"
-    assert second["employee_id"] in refused["errorMessage"]
-    # all or nothing: the third employee, who had not won, was not recorded either
-    assert recorded(stack) == {first["employee_id"]: "draw-a", second["employee_id"]: "draw-a"}
+    assert b in refused["errorMessage"] and c in refused["errorMessage"]
+    assert statuses(stack) == {a: ("draw-a", "recorded"), b: ("draw-a", "recorded")}
+
+
+def test_a_failed_announce_and_record_gives_back_the_claims(cloud: dict) -> None:
+    """RecordWinners records one winner, then breaks: the execution fails by that name,
+    the recorded winner stays, and the other winners are back in the pool."""
+    outputs = lifecycle.deploy(RELEASE, stack_name="lottery-release")["outputs"]
+    lottery.reset_pool(outputs["EmployeesTableName"], outputs["WinnersTableName"])
+    execution, history = draw(outputs, {"input": 3})
+    assert (execution["status"], execution["error"]) == ("FAILED", "RecordingFailed")
+    assert "the recording broke off" in lottery.cause_text(execution["cause"])
+    path = state_machines.path(execution["executionArn"])
+    assert path.count("Release Claim") == 3 and path[-1] == "Draw Failed"
+    claimed = next(json.loads(event["stateExitedEventDetails"]["output"]) for event in history
+                   if event.get("stateExitedEventDetails", {}).get("name") == "Validate Winners")
+    first, *others = (winner["employee_id"] for winner in claimed["winners"])
+    assert statuses(outputs) == {first: (execution["name"], lottery_draw.RECORDED)}
+    # everyone else can be drawn again: all 35, and not one more
+    select = {"draw_id": "after", "attempt": 0}
+    drawn = invoke(outputs["RandomSelectWinnersFunctionName"], {**select, "num_of_winners": 35})
+    assert drawn["error"] is None
+    assert set(others) <= {winner["employee_id"] for winner in drawn["winners"]}
+    assert invoke(outputs["RandomSelectWinnersFunctionName"], {**select, "num_of_winners": 36})[
+        "errorType"] == "NotEnoughEligibleEmployees"
 
 
 def test_the_redraw_loop_gives_up_by_name_after_three_draws(cloud: dict) -> None:
@@ -214,12 +287,32 @@ def test_retries_sit_on_the_tasks_and_every_error_reaches_a_fail_state() -> None
     # a publish is retried only when nothing was sent
     assert all(error.startswith("SNS.") and "Throttl" in error
                for retry in branches["Notify Winners"]["Retry"] for error in retry["ErrorEquals"])
+    # a lost claim is final; a transaction cancelled by a conflict in flight is retried
+    recording = {e for r in branches["Record Winners"]["Retry"] for e in r["ErrorEquals"]}
+    assert "TransactionCanceledException" in recording
+    assert "WinnerAlreadyRecorded" not in recording
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    # from the claim on, a failure first gives the claims back
+    claims_from = {"Validate Winners"}
     for name, task in tasks.items():
         assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                                  "Next": "Draw Failed"}], name
+                                  "Next": "Release Claims" if name in claims_from
+                                  else "Draw Failed"}], name
         assert {e for r in task["Retry"] for e in r["ErrorEquals"]} == TRANSIENT, name
-    assert parallel["Catch"][0]["Next"] == "Draw Failed"
+    assert parallel["Catch"][0]["Next"] == "Release Claims"
+    release = states["Release Claims"]
+    assert (release["Type"], release["ItemsPath"], release["Next"]) == (
+        "Map", "$.winners", "Draw Failed")
+    assert release["ResultPath"] is None                 # $.error reaches Draw Failed
+    assert release["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error",
+                                 "Next": "Draw Failed"}]
+    delete = release["ItemProcessor"]["States"]["Release Claim"]
+    assert delete["Resource"] == "arn:aws:states:::dynamodb:deleteItem"
+    assert delete["Parameters"]["ConditionExpression"] == lottery_draw.RELEASE_CONDITION
+    assert delete["Parameters"]["ExpressionAttributeValues"][":claimed"] == {
+        "S": lottery_draw.CLAIMED}
+    assert [c["ErrorEquals"] for c in delete["Catch"]] == [
+        ["DynamoDB.ConditionalCheckFailedException"]]
     assert {name for name, s in states.items() if s["Type"] == "Fail"} == {
         "Draw Failed", "Redraws Exhausted"}
     loop = states["Winners Still Eligible?"]["Choices"][1]

@@ -218,13 +218,63 @@ def test_the_draw_id_is_the_execution_name() -> None:
             lottery.draw_id_of(bad)
 
 
-def test_recording_a_winner_is_a_conditional_put_keyed_by_employee() -> None:
-    winner = make_pool(1)[0]
-    put = lottery.record_winner(winner, "d1")
-    assert put["Item"] == {**winner, "draw_id": "d1"}
+def test_claiming_a_winner_is_a_conditional_put_keyed_by_employee() -> None:
+    winner = {**make_pool(1)[0], "attempt": 3}         # only the employee's fields are kept
+    put = lottery.claim_winner(winner, "d1")
+    assert put["Item"] == {**make_pool(1)[0], "draw_id": "d1", "status": lottery.CLAIMED}
     assert put["ConditionExpression"] == "attribute_not_exists(employee_id) OR draw_id = :draw"
     assert put["ExpressionAttributeValues"] == {":draw": "d1"}
-    assert lottery.record_winner(winner, "d1") == put  # a retry writes the very same item
+    assert lottery.claim_winner(winner, "d1") == put  # a retry writes the very same item
+    assert lottery.claim_winner(winner, "d2")["ExpressionAttributeValues"] == {":draw": "d2"}
+
+
+def test_recording_turns_only_this_draws_claim_into_a_record() -> None:
+    update = lottery.record_claim("E001", "d1", "2026-11-22T10:00:00+00:00")
+    assert update["Key"] == {"employee_id": "E001"}
+    assert update["ConditionExpression"] == "draw_id = :draw"
+    assert update["ExpressionAttributeNames"] == {"#status": "status"}   # a reserved word
+    assert update["ExpressionAttributeValues"] == {
+        ":recorded": lottery.RECORDED, ":now": "2026-11-22T10:00:00+00:00", ":draw": "d1"}
+    # a retry keeps the time of the first recording
+    assert "recorded_at = if_not_exists(recorded_at, :now)" in update["UpdateExpression"]
+    assert "#status = :recorded" in update["UpdateExpression"]
+
+
+def test_releasing_gives_back_only_a_claim_this_draw_still_holds() -> None:
+    delete = lottery.release_claim("E001", "d1")
+    assert delete["Key"] == {"employee_id": "E001"}
+    assert delete["ConditionExpression"] == lottery.RELEASE_CONDITION == (
+        "draw_id = :draw AND #status = :claimed")
+    assert delete["ExpressionAttributeNames"] == {"#status": "status"}
+    assert delete["ExpressionAttributeValues"] == {":draw": "d1", ":claimed": lottery.CLAIMED}
+    assert lottery.CLAIMED != lottery.RECORDED
+
+
+@pytest.mark.parametrize(("count", "sizes"), [
+    (0, []), (1, [1]), (100, [100]), (101, [100, 1]), (250, [100, 100, 50])])
+def test_writes_go_in_transactions_of_at_most_100(count: int, sizes: list[int]) -> None:
+    items = list(range(count))
+    parts = list(lottery.chunks(items))
+    assert [len(part) for part in parts] == sizes
+    assert [item for part in parts for item in part] == items
+    assert lottery.TRANSACTION_LIMIT == 100
+    with pytest.raises(ValueError):
+        list(lottery.chunks(items, 0))
+
+
+def test_a_cancelled_transaction_names_the_writes_it_refused() -> None:
+    reasons = [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Message": "no"},
+               {"Code": "TransactionConflict"}, {}]
+    found = lottery.cancellation_reasons(["E001", "E002", "E003", "E004"], reasons)
+    assert found == {"E002": lottery.CONDITION_FAILED, "E003": lottery.TRANSACTION_CONFLICT}
+    assert lottery.refused(found, lottery.CONDITION_FAILED) == ["E002"]
+    assert lottery.refused(found, lottery.CONDITION_FAILED,
+                           lottery.TRANSACTION_CONFLICT) == ["E002", "E003"]
+    assert lottery.refused({"E009": "ThrottlingError"}, lottery.CONDITION_FAILED) == []
+    # sorted, for a stable message; no reasons at all, nothing named
+    assert lottery.refused({"E3": "ConditionalCheckFailed", "E1": "ConditionalCheckFailed"},
+                           lottery.CONDITION_FAILED) == ["E1", "E3"]
+    assert lottery.cancellation_reasons(["E001"], []) == {}
 
 
 def test_one_announcement_names_every_winner_the_same_on_a_retry() -> None:
@@ -242,10 +292,3 @@ def test_one_announcement_names_every_winner_the_same_on_a_retry() -> None:
     assert lottery.announcement(winners[:1], "d2").subject == "Lottery draw: 1 winner"
     with pytest.raises(lottery.InvalidWinners):
         lottery.announcement([], "d3")
-
-
-def test_only_another_draw_can_take_a_winner() -> None:
-    recorded = {"E003": "draw-b", "E001": "draw-a", "E002": "draw-b"}
-    assert lottery.taken_by_other_draws(recorded, "draw-a") == ["E002", "E003"]
-    assert lottery.taken_by_other_draws({"E001": "draw-a"}, "draw-a") == []  # a retry's own
-    assert lottery.taken_by_other_draws({}, "draw-a") == []

@@ -121,6 +121,22 @@ def test_reset_pool_loads_exactly_the_file_and_clears_the_winners(
     assert list(lottery.winners_frame(winners).columns) == lottery.WINNER_COLUMNS
 
 
+def test_the_winners_frame_shows_wins_not_the_claims_of_a_running_draw(
+        pool_tables: tuple[str, str]) -> None:
+    _employees, winners = pool_tables
+    table = boto3.resource("dynamodb").Table(winners)
+    table.put_item(Item={"employee_id": "E001", "name": "A", "draw_id": "d1",
+                         "status": "recorded", "recorded_at": "2026-11-22T10:00:00+00:00"})
+    table.put_item(Item={"employee_id": "E002", "name": "B", "draw_id": "d2",
+                         "status": "claimed"})
+    table.put_item(Item={"employee_id": "E003", "name": "C", "draw_id": "d0"})  # no status
+    frame = lottery.winners_frame(winners)
+    assert list(frame["employee_id"]) == ["E003", "E001"]      # by draw, then employee
+    assert list(frame["recorded_at"]) == ["", "2026-11-22T10:00:00+00:00"]
+    assert lottery.is_recorded({"status": "recorded"}) and lottery.is_recorded({})
+    assert not lottery.is_recorded({"status": "claimed"})
+
+
 @pytest.fixture
 def topic_and_queue(cloud: dict) -> Iterator[tuple[str, str]]:
     sns, sqs = boto3.client("sns"), boto3.client("sqs")

@@ -2,6 +2,9 @@
 
 * :func:`reset_pool` loads ``data/lottery/employees.json`` into the employee table (batch
   writes) and empties the winners table, so a draw starts from a known pool;
+* :func:`winners_frame` shows the recorded winners: a draw first *claims* its winners in
+  the winners table (``"status": "claimed"``) and records them once announced, so a claim
+  lives only for the moment of a draw and is nobody's win yet;
 * :class:`Inbox` reads the announcements the topic delivered to the lab's queue;
 * :func:`run_draw` and :func:`draw_until_exhausted` start draws and wait for them;
 * :func:`fairness` draws hundreds of times from the full pool through the deployed
@@ -33,10 +36,12 @@ from .show import ROOT
 __all__ = ["EMPLOYEES", "NOTIFICATION_COLUMNS", "SUMMARY_COLUMNS", "WINNER_COLUMNS",
            "ChiSquare", "Inbox", "cause_text", "check_draw", "check_failed", "check_fair",
            "chi_square", "chi_square_sf", "draw_until_exhausted", "employees", "fairness",
-           "plot_fairness", "reset_pool", "run_draw", "snapshot", "summary", "winners_frame"]
+           "is_recorded", "plot_fairness", "reset_pool", "run_draw", "snapshot", "summary",
+           "winners_frame"]
 
 EMPLOYEES = ROOT / "data" / "lottery" / "employees.json"
-WINNER_COLUMNS = ["draw_id", "employee_id", "name", "department", "lottery_serial"]
+WINNER_COLUMNS = ["draw_id", "employee_id", "name", "department", "lottery_serial",
+                  "recorded_at"]
 NOTIFICATION_COLUMNS = ["draw_id", "subject", "message", "sent"]
 SUMMARY_COLUMNS = ["execution", "status", "winners", "error", "cause", "execution_arn"]
 _EMPLOYEE_FIELDS = ("employee_id", "name", "lottery_serial", "department")
@@ -78,9 +83,17 @@ def reset_pool(employees_table: str, winners_table: str, *,
     return {"employees": len(pool), "winners removed": tables.empty_table(winners_table)}
 
 
+def is_recorded(item: Mapping[str, Any]) -> bool:
+    """Whether a winners table item is a win, not a claim of a draw still running.
+
+    An item without a status predates claims (or was written by hand): a win.
+    """
+    return item.get("status", "recorded") == "recorded"
+
+
 def winners_frame(winners_table: str) -> pd.DataFrame:
-    """Everyone who has won, draw by draw."""
-    rows = tables.items(winners_table)
+    """Everyone who has won, draw by draw (claims of draws still running left out)."""
+    rows = [item for item in tables.items(winners_table) if is_recorded(item)]
     frame = pd.DataFrame([{name: row.get(name, "") for name in WINNER_COLUMNS} for row in rows],
                          columns=WINNER_COLUMNS)
     return frame.sort_values(["draw_id", "employee_id"], ignore_index=True)
@@ -318,7 +331,8 @@ def check_draw(execution: Mapping[str, Any], *, winners_table: str, inbox: Inbox
     if execution["status"] != "SUCCEEDED":
         return checks.verdict(False, "", f"the draw ended {execution['status']}: "
                               f"{execution.get('error')} — {cause_text(execution.get('cause'))}")
-    recorded = [item for item in tables.items(winners_table) if item.get("draw_id") == draw_id]
+    recorded = [item for item in tables.items(winners_table)
+                if item.get("draw_id") == draw_id and is_recorded(item)]
     checks.eventually(lambda: inbox.fetch() or inbox.for_draw(draw_id), timeout=10.0)
     notes = inbox.for_draw(draw_id)
     named = all(item["name"] in notes[0]["message"] for item in recorded) if notes else False
