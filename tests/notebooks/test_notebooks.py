@@ -64,7 +64,7 @@ def notebook_cloud() -> Iterator[dict[str, str]]:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_top_to_bottom(name: str, notebook_cloud: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "pytest", "--nbval-lax", "--current-env",
+    command = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
                f"--nbval-cell-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider", "-q",
                "--no-header", str(NOTEBOOKS_DIR / f"{name}.ipynb")]
     run = subprocess.run(command, env=notebook_cloud, cwd=NOTEBOOKS_DIR, capture_output=True,
