@@ -11,6 +11,10 @@ What players send, and who gets what:
   ``{"action": "battle_settlement", "data": "WIN" | "LOSE" | "DRAW"}``;
 * a request the rules refuse → ``{"action": "error", "data": "<reason>"}``.
 
+A player who dies while the opponent has left (no open connection) does not wait for a
+death that will never come: the opponent counts as dead at its last synced score, and
+the battle settles at once.
+
 When both players die at the same moment, two invocations run at once. Each adds its
 player to the room's ``dead`` set in one conditional update and reads the set back from
 that same write: exactly one of them sees both players dead, and only that one settles,
@@ -74,8 +78,14 @@ def die(event: dict, user_id: str, message: dict) -> None:
         raise BattleError("you are already dead") from None
     battle = Battle.from_item(after)
     if not battle.over:
-        connections.send_to_user(event, opponent, {"action": "player_died", "data": user_id})
-        return
+        if connections.send_to_user(event, opponent,
+                                    {"action": "player_died", "data": user_id}):
+            return
+        # The opponent has left and will never send its die: without this the battle
+        # would never settle, and both players would stay stuck in the room.
+        battle = forfeit(battle, opponent)
+        if battle is None:
+            return  # the opponent died meanwhile: its own die settles the battle
     results = battle_rules.outcome(battle)
     if settle(battle, results):
         connections.send_to_user(event, opponent, {"action": "player_died", "data": "all"})
@@ -85,6 +95,21 @@ def die(event: dict, user_id: str, message: dict) -> None:
 
 
 ROUTES = {"syncscore": sync_score, "attack": attack, "die": die}
+
+
+def forfeit(battle: Battle, opponent: str) -> Battle | None:
+    """Count an opponent who has left as dead, at its last synced score; None if it died."""
+    try:
+        after = rooms.update_item(
+            Key=battle_rules.room_key(battle.room_name), UpdateExpression="ADD dead :them",
+            ConditionExpression="phase = :playing AND NOT contains(dead, :opponent)",
+            ExpressionAttributeValues={":them": {opponent}, ":opponent": opponent,
+                                       ":playing": PLAYING},
+            ReturnValues="ALL_NEW")["Attributes"]
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return None
+    print(f"room {battle.room_name}: {opponent} left the battle and forfeits")
+    return Battle.from_item(after)
 
 
 def settle(battle: Battle, results: dict[str, str]) -> bool:

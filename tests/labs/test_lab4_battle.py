@@ -139,6 +139,25 @@ def test_attacking_an_opponent_who_left_is_refused(lobby: Lobby) -> None:
     refused(ann, "attack", "your opponent is not connected")
 
 
+def test_dying_after_the_opponent_left_settles_the_battle(lobby: Lobby,
+                                                         rooms_table: Any) -> None:
+    ann, bob, cy = lobby.player("ann"), lobby.player("bob"), lobby.player("cy")
+    room_name = match(ann, bob)
+    sync(bob, ann, 5)
+    sync(ann, bob, 3)
+    bob.close()
+    ann.send("die")
+    # Bob left at 5 points: he counts as dead there, and the battle settles at once.
+    assert ann.wait_for("battle_settlement") == {"action": "battle_settlement", "data": "LOSE"}
+    settled = room(rooms_table, room_name)
+    assert settled["phase"] == "settled"
+    assert settled["dead"] == {ann.user_id, bob.user_id}
+    assert settled["outcome"] == {ann.user_id: "LOSE", bob.user_id: "WIN"}
+    assert membership(rooms_table, ann.user_id) is None
+    assert membership(rooms_table, bob.user_id) is None
+    assert match(ann, cy) != room_name      # nobody is stuck in the old room
+
+
 def test_dying_at_the_same_moment_settles_exactly_once(lobby: Lobby, rooms_table: Any) -> None:
     """Twenty battles at once, in each of which both players die at the same instant."""
     players = lobby.crowd(40)
