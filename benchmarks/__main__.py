@@ -6,7 +6,7 @@ import sys
 
 from workshop import cloud
 
-from . import bench_cloud, bench_dynamodb, bench_lambda, bench_websocket
+from . import bench_cloud, bench_dynamodb, bench_games, bench_lambda, bench_websocket
 from .report import Figure, append_results, print_table
 
 
@@ -23,6 +23,8 @@ def main() -> int:
         record("Lambda", bench_lambda.invokes())
         record("WebSocket round trip", bench_websocket.round_trips())
         record("DynamoDB", bench_dynamodb.get_item())
+    with cloud.private_cloud(time_scale=0.01):
+        record("Games at time scale 0.01", bench_games.games())
     append_results(sections)
     print(f"\nappended to {sys.modules['benchmarks.report'].RESULTS}")
     return 0

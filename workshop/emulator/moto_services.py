@@ -61,12 +61,22 @@ def _route_interpreter_to_loopback() -> None:
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     real_boto3 = boto_client.boto3
+    # moto builds a new client for every Task it runs, and building one costs tens of
+    # milliseconds: a ten-question trivia game spent most of its time there. Clients are
+    # thread-safe and these differ only by service, region and endpoint, so keep them.
+    clients: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
 
     def client(*args: Any, **kwargs: Any) -> Any:
         url = kwargs.get("endpoint_url")
         if url:
             kwargs["endpoint_url"] = url.replace("//localhost:", "//127.0.0.1:")
-        return real_boto3.client(*args, **kwargs)
+        key = (args, kwargs.get("service_name"), kwargs.get("region_name"),
+               kwargs.get("endpoint_url"))
+        with lock:
+            if key not in clients:
+                clients[key] = real_boto3.client(*args, **kwargs)
+            return clients[key]
 
     boto_client.boto3 = types.SimpleNamespace(client=client)
 
