@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import sys
@@ -54,7 +55,6 @@ def _configure_moto(settings: Settings) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     _route_interpreter_to_loopback()
     _scale_interpreter_sleeps(settings.time_scale)
-    _name_unnamed_executions()
 
 
 def _route_interpreter_to_loopback() -> None:
@@ -96,21 +96,22 @@ def _scale_interpreter_sleeps(scale: float) -> None:
     retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: _sleep(seconds * scale))
 
 
-def _name_unnamed_executions() -> None:
-    """StartExecution without a name gets a UUID, as on AWS.
+def _named_execution(headers: Any, body: bytes) -> bytes:
+    """A StartExecution request without a name, given a UUID one, as AWS does.
 
-    moto's interpreter backend would name it "None", so a second unnamed start of the
-    same machine fails with ExecutionAlreadyExists.
+    moto's interpreter would name the execution "None" and refuse the next unnamed start
+    with ExecutionAlreadyExists. Done on the request, because patching the interpreter's
+    backend means importing it at start-up, which takes seconds.
     """
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    start = StepFunctionsParserBackend.start_execution
-
-    def start_named(self: Any, state_machine_arn: str, name: Any = None,
-                    *args: Any, **kwargs: Any) -> Any:
-        return start(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
-
-    StepFunctionsParserBackend.start_execution = start_named
+    if headers.get("X-Amz-Target") != "AWSStepFunctions.StartExecution":
+        return body
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return body  # moto answers a malformed request itself
+    if not isinstance(request, dict) or request.get("name"):
+        return body
+    return json.dumps({**request, "name": str(uuid.uuid4())}).encode()
 
 
 def _sleep(seconds: float) -> None:
@@ -134,7 +135,7 @@ class MotoServices:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Answer one AWS API request with moto."""
-        body = await request.read()
+        body = _named_execution(request.headers, await request.read())
         environ = self._environ(request, body)
         status, headers, payload = await asyncio.get_running_loop().run_in_executor(
             self._executor, self._call, environ
