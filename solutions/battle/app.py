@@ -63,29 +63,22 @@ def die(event: dict, user_id: str, message: dict) -> None:
     """die: record the death; the second death of the battle settles it."""
     battle = load_battle(user_id)
     opponent = battle_rules.check_death(battle, user_id)
-    try:
-        # ADD to a set and read it back in the same write: of two players dying at
-        # once, exactly one sees both of them dead.
-        after = rooms.update_item(
-            Key=battle_rules.room_key(battle.room_name), UpdateExpression="ADD dead :me",
-            ConditionExpression="phase = :playing AND NOT contains(dead, :user)",
-            ExpressionAttributeValues={":me": {user_id}, ":user": user_id,
-                                       ":playing": PLAYING},
-            ReturnValues="ALL_NEW")["Attributes"]
-    except dynamodb.exceptions.ConditionalCheckFailedException:
+    battle_after = add_death(battle.room_name, user_id)
+    if battle_after is None:
         # Only this player's own death, recorded by a request sent at the same moment,
         # can have changed the room since it was read.
-        raise BattleError("you are already dead") from None
-    battle = Battle.from_item(after)
+        raise BattleError("you are already dead")
+    battle = battle_after
     if not battle.over:
         if connections.send_to_user(event, opponent,
                                     {"action": "player_died", "data": user_id}):
             return
         # The opponent has left and will never send its die: without this the battle
         # would never settle, and both players would stay stuck in the room.
-        battle = forfeit(battle, opponent)
+        battle = add_death(battle.room_name, opponent)
         if battle is None:
             return  # the opponent died meanwhile: its own die settles the battle
+        print(f"room {battle.room_name}: {opponent} left the battle and forfeits")
     results = battle_rules.outcome(battle)
     if settle(battle, results):
         connections.send_to_user(event, opponent, {"action": "player_died", "data": "all"})
@@ -97,18 +90,22 @@ def die(event: dict, user_id: str, message: dict) -> None:
 ROUTES = {"syncscore": sync_score, "attack": attack, "die": die}
 
 
-def forfeit(battle: Battle, opponent: str) -> Battle | None:
-    """Count an opponent who has left as dead, at its last synced score; None if it died."""
+def add_death(room_name: str, player: str) -> Battle | None:
+    """Add ``player`` to the room's dead while the battle is on; the battle as written, or
+    None if the player was dead already (or the battle is over).
+
+    ADD to a set and read it back in the same write: of two players dying at once,
+    exactly one sees both of them dead.
+    """
     try:
         after = rooms.update_item(
-            Key=battle_rules.room_key(battle.room_name), UpdateExpression="ADD dead :them",
-            ConditionExpression="phase = :playing AND NOT contains(dead, :opponent)",
-            ExpressionAttributeValues={":them": {opponent}, ":opponent": opponent,
+            Key=battle_rules.room_key(room_name), UpdateExpression="ADD dead :player",
+            ConditionExpression="phase = :playing AND NOT contains(dead, :user)",
+            ExpressionAttributeValues={":player": {player}, ":user": player,
                                        ":playing": PLAYING},
             ReturnValues="ALL_NEW")["Attributes"]
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return None
-    print(f"room {battle.room_name}: {opponent} left the battle and forfeits")
     return Battle.from_item(after)
 
 
