@@ -7,8 +7,9 @@ that requests racing each other cannot both win; a write that loses raises
 ``Conflict``, and the caller reads the game again to learn why.
 
 A player whose connection has gone (``GoneException``: the socket closed, maybe without
-``$disconnect``) is dropped from the game the first time a broadcast reaches it: its row
-is deleted, so it gets no more messages and leaves the scores.
+``$disconnect``) is dropped from a game in play the first time a broadcast reaches it:
+its row is deleted, so it gets no more messages and leaves the scores. The broadcasts
+that end a game keep the rows: by then they are the game's result.
 """
 
 from __future__ import annotations
