@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= $(or $(WORKSHOP_PORT),4580)
+# Jupyter refuses to start as root (containers, some cloud IDEs) unless told it may.
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test demo bench lint cloud down clean
 
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/python -m workshop up --port $(PORT)
 	@if [ -f template.yaml ]; then $(BIN)/python -m workshop deploy --port $(PORT); fi
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(JUPYTER_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(AS_ROOT) $(JUPYTER_ARGS)
 
 ## cloud: only start the local cloud (and deploy template.yaml)
 cloud: $(STAMP)
