@@ -37,6 +37,9 @@ def test_every_state_is_drawn_with_the_shape_of_its_type() -> None:
     assert lines_with(diagram, "<small>sns:publish</small>")
     assert lines_with(diagram, "<small>dynamodb:putItem</small>")
     assert len(lines_with(diagram, "subgraph")) == 2                  # one box per branch
+    # The join is declared after the boxes: Mermaid would put it in the first one.
+    boxes = diagram[diagram.index("subgraph"):diagram.rindex("    end") + 8]
+    assert "_join" not in boxes and lines_with(diagram, '_join((" "))')
 
 
 def test_arrows_carry_the_choice_rules_and_the_caught_errors() -> None:

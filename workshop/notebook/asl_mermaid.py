@@ -92,6 +92,7 @@ class _Drawing:
     ids: dict[tuple[int, str], str] = field(default_factory=dict)
     classes: dict[str, list[str]] = field(default_factory=dict)
     taken_links: list[int] = field(default_factory=list)
+    joins: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # pending ends
     links: int = 0
     scopes: int = 0
 
@@ -167,7 +168,11 @@ def _draw_state(drawing: _Drawing, scope: int, name: str, state: Mapping[str, An
         drawing.link(next_id if not dotted else node_id, drawing.node(scope, target),
                      label=label, dotted=dotted, taken=taken)
     if state.get("End") or kind == "Succeed":
-        drawing.link(next_id, exit_id, taken=name in drawing.path and name != drawing.failed)
+        taken = name in drawing.path and name != drawing.failed
+        if exit_id in drawing.joins:  # drawn after the branch's box, or Mermaid puts the
+            drawing.joins[exit_id].append((next_id, taken))  # join inside the box
+        else:
+            drawing.link(next_id, exit_id, taken=taken)
 
 
 def _exits(state: Mapping[str, Any], kind: str) -> Iterable[tuple[str, str, bool]]:
@@ -187,7 +192,7 @@ def _draw_inner(drawing: _Drawing, name: str, fork_id: str, state: Mapping[str, 
                 kind: str) -> str:
     """Draw a Parallel's branches (or a Map's iterator); returns the join node's id."""
     join_id = f"{fork_id}_join"
-    drawing.lines.append(f"    {join_id}((\" \"))")
+    drawing.joins[join_id] = []
     branches = state.get("Branches", []) if kind == "Parallel" else \
         [state.get("ItemProcessor") or state.get("Iterator") or {}]
     for number, branch in enumerate(branches, 1):
@@ -199,6 +204,9 @@ def _draw_inner(drawing: _Drawing, name: str, fork_id: str, state: Mapping[str, 
         start = drawing.node(scope, branch["StartAt"])
         entered = name in drawing.path and branch["StartAt"] in drawing.path
         drawing.link(fork_id, start, taken=entered)
+    drawing.lines.append(f"    {join_id}((\" \"))")
+    for source, taken in drawing.joins.pop(join_id):
+        drawing.link(source, join_id, taken=taken)
     if name in drawing.path:
         drawing.mark(join_id, "taken")
     return join_id
