@@ -3,7 +3,7 @@
 The translator is the same code AWS runs for ``Transform: AWS::Serverless-2016-10-31``, so
 Globals, policy templates, Schedule events and AutoPublishAlias behave exactly as on AWS.
 It only accepts S3 locations for code and state machine definitions, so local folders
-(``CodeUri: src/``) are swapped for ``s3://`` placeholders first and swapped back after,
+(``CodeUri: src/``) are swapped for stand-in ``s3://`` URIs first and swapped back after,
 and a local ``DefinitionUri`` file is read and inlined as ``Definition``.
 """
 
@@ -35,7 +35,7 @@ _LOCAL_URI_PROPERTIES = {
     "AWS::Serverless::Application": "Location",
 }
 
-# Where the translated CloudFormation resource carries the placeholder.
+# Where the translated CloudFormation resource carries the stand-in S3 location.
 _TRANSLATED_CODE = {"AWS::Lambda::Function": "Code", "AWS::Lambda::LayerVersion": "Content"}
 
 # The transform is a pure function of (body, parameters, region): redeploying an unchanged
@@ -61,17 +61,21 @@ def _is_local(uri: Any) -> bool:
 
 
 class _LocalPaths:
-    """Local paths swapped out for ``s3://workshop-local-code/<n>`` placeholders."""
+    """Local paths swapped out for stand-in ``s3://workshop-local-code/<n>`` URIs.
+
+    The translator accepts only S3 code locations; ``restore`` maps each back to its
+    folder, so nothing is uploaded and the deployer runs the local code.
+    """
 
     def __init__(self) -> None:
         self.paths: list[str] = []
 
-    def placeholder(self, path: str) -> str:
+    def stand_in(self, path: str) -> str:
         self.paths.append(path)
         return f"s3://{LOCAL_CODE_BUCKET}/{len(self.paths) - 1}"
 
     def restore(self, code: Any) -> Any:
-        """The local path for a translated ``Code`` that holds a placeholder."""
+        """The local path for a translated ``Code`` that holds a stand-in location."""
         if isinstance(code, dict) and code.get("S3Bucket") == LOCAL_CODE_BUCKET:
             return self.paths[int(code["S3Key"])]
         return code
@@ -103,14 +107,14 @@ def expand(template: Template, *, region: str,
 def _swap_local_paths(body: dict[str, Any], template: Template, local: _LocalPaths) -> None:
     globals_ = body.get("Globals", {}).get("Function", {})
     if isinstance(globals_, dict) and _is_local(globals_.get("CodeUri")):
-        globals_["CodeUri"] = local.placeholder(globals_["CodeUri"])
+        globals_["CodeUri"] = local.stand_in(globals_["CodeUri"])
     for logical_id, resource in body["Resources"].items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Properties"), dict):
             continue
         kind, properties = resource.get("Type"), resource["Properties"]
         prop = _LOCAL_URI_PROPERTIES.get(kind)
         if prop and _is_local(properties.get(prop)):
-            properties[prop] = local.placeholder(properties[prop])
+            properties[prop] = local.stand_in(properties[prop])
         if kind == "AWS::Serverless::StateMachine" and _is_local(properties.get("DefinitionUri")):
             uri = properties.pop("DefinitionUri")
             properties["Definition"] = read_definition(template.path.parent / uri,

@@ -1,7 +1,7 @@
 """AWS::Lambda::Function and Permission on the local Lambda runtime; Version and Alias.
 
 Functions run from the local folder their ``CodeUri`` names (the SAM expansion maps its
-placeholder back to that folder), so the plan checks the folder and the handler before
+stand-in S3 location back to that folder), so the plan checks the folder and the handler before
 anything changes, and fingerprints the folder's files: editing handler code redeploys
 the function, and only it.
 """
