@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .emulator.settings import SERVER_NAME, Settings
+from .errors import WorkshopError
 
 __all__ = [
     "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class CloudError(RuntimeError):
+class CloudError(WorkshopError, RuntimeError):
     """The local cloud cannot be reached, started or stopped; the message says why."""
 
 

@@ -24,6 +24,7 @@ import yaml
 from . import aws_target, cloud
 from .emulator.intrinsics import references
 from .emulator.template import load_template
+from .errors import WorkshopError
 
 __all__ = ["LabError", "TEMPLATE", "select", "write", "deploy", "catch_up", "resource_yaml",
            "handler_source", "lab_of"]
@@ -32,7 +33,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 _PATH_PROPERTIES = ("CodeUri", "DefinitionUri", "ContentUri")
 
 
-class LabError(ValueError):
+class LabError(WorkshopError, ValueError):
     """A lab number, resource name or override that the template cannot honour."""
 
 

@@ -31,9 +31,15 @@ def connect(event: dict, connection_id: str) -> dict:
     query = event.get("queryStringParameters") or {}
     # This trusts the client: anyone can connect as any user_id. A real game checks a
     # signed token instead, in a REQUEST authorizer on $connect (Cognito, or a JWT).
+    # BEGIN SOLUTION 1.4
     user_id = query.get("user_id") or f"guest-{secrets.token_hex(6)}"
     if len(user_id) > MAX_USER_ID_LENGTH:
         return {"statusCode": 400, "body": f"user_id is longer than {MAX_USER_ID_LENGTH}"}
+    # STARTER
+    # # Exercise 1.4: take the player's id from ?user_id=, make up a guest id when there is
+    # # none, and refuse (status 400) an id longer than MAX_USER_ID_LENGTH.
+    # user_id = "nobody"
+    # END SOLUTION
     connections.remember(connection_id, user_id, event["requestContext"]["connectedAt"])
     print(f"connect user_id={user_id} connection_id={connection_id}")
     return {"statusCode": 200}

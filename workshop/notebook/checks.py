@@ -25,8 +25,8 @@ from .matchmaking_report import Inbox, MatchReport
 from .target import Target
 
 __all__ = ["PROBE_USER_ID", "STRICT_VARIABLE", "Check", "CheckFailed", "deployed", "eventually",
-           "execution", "handshake", "logged", "matched_once", "preflight", "race_damage",
-           "rows", "settled", "started", "trivia_scored", "verdict"]
+           "execution", "handshake", "handshake_status", "logged", "matched_once", "preflight",
+           "race_damage", "rows", "settled", "started", "trivia_scored", "verdict"]
 
 STRICT_VARIABLE = "WORKSHOP_STRICT_CHECKS"
 
@@ -132,8 +132,10 @@ _STATUS = {
 PROBE_USER_ID = "check-your-work"
 
 
-def _handshake_status(url: str, *, timeout: float) -> int:
-    probe = url + ("&" if "?" in url else "?") + f"user_id={PROBE_USER_ID}"
+def handshake_status(url: str, *, timeout: float = 10.0, user_id: str | None = PROBE_USER_ID
+                     ) -> int:
+    """The HTTP status of a WebSocket handshake: 101 when it opened, else the refusal's."""
+    probe = url if user_id is None else (url + ("&" if "?" in url else "?") + f"user_id={user_id}")
     try:
         websocket.create_connection(probe, timeout=timeout).close()
     except websocket.WebSocketBadStatusException as refused:
@@ -149,7 +151,7 @@ def handshake(url: str, *, expect: int, why: str = "", hint: str = "",
     refused it with. The check connects as ``?user_id=check-your-work``. ``why``
     explains a right answer, ``hint`` says what to look at after a wrong one.
     """
-    got = _handshake_status(url, timeout=timeout)
+    got = handshake_status(url, timeout=timeout)
     said = _STATUS.get(got, f"HTTP {got}")
     return verdict(got == expect,
                    f"{said}, as expected" + (f": {why}" if why else ""),

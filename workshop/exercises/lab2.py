@@ -1,0 +1,3 @@
+"""Lab 2's exercises."""
+
+EXERCISES: list = []

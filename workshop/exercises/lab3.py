@@ -1,0 +1,3 @@
+"""Lab 3's exercises."""
+
+EXERCISES: list = []

@@ -1,0 +1,3 @@
+"""Lab 4's exercises."""
+
+EXERCISES: list = []

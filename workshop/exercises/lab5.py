@@ -1,0 +1,3 @@
+"""Lab 5's exercises."""
+
+EXERCISES: list = []

@@ -1,0 +1,3 @@
+"""Lab 6's exercises."""
+
+EXERCISES: list = []
