@@ -17,6 +17,7 @@ from typing import Any
 
 from . import aws_target, cloud, lab
 from .emulator.settings import SettingsError
+from .errors import WorkshopError
 
 __all__ = ["main"]
 
@@ -192,6 +193,51 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from . import exercises
+
+    rows = exercises.status(workspace=exercises.Workspace(args.workspace))
+    if args.json:
+        _print_json(rows)
+        return 0
+    width = max(len(row["title"]) for row in rows)
+    for row in rows:
+        print(f"{row['id']:5} {row['title']:{width}}  {row['status']:12} {', '.join(row['files'])}")
+    print(f"workspace: {exercises.Workspace(args.workspace).root}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import exercises
+
+    if args.target == "local":
+        cloud.use_local_cloud(port=args.port)
+    results = exercises.check(args.name, workspace=exercises.Workspace(args.workspace),
+                              target=args.target, stack_name=args.stack_name)
+    for result in results:
+        print(result)
+    failed = sum(not result.ok for result in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_solve(args: argparse.Namespace, *, solved: bool = True) -> int:
+    from . import exercises
+
+    workspace = exercises.Workspace(args.workspace)
+    for item in exercises.select(args.name):
+        workspace.prepare(exercises.lab_files(item.lab))
+        backups = workspace.solve(item) if solved else workspace.reset(item)
+        what = "the reference solution" if solved else "its starter"
+        kept = f"; your version is kept in {', '.join(map(str, backups))}" if backups else ""
+        print(f"{item.id} {item.title}: now {what}{kept}")
+    return 0
+
+
+def cmd_reset_exercise(args: argparse.Namespace) -> int:
+    return cmd_solve(args, solved=False)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--port", type=int, help="the local cloud's port (default 4580, "
@@ -233,6 +279,20 @@ def _parser() -> argparse.ArgumentParser:
     add("env", cmd_env, 'print shell exports: eval "$(python -m workshop env)"')
     add("demo", cmd_demo, "bots play the finished game on the local cloud, with a transcript")
     add("doctor", cmd_doctor, "check this machine can run the workshop")
+    workspace = argparse.ArgumentParser(add_help=False)
+    workspace.add_argument("--workspace", metavar="DIR",
+                           help="the learner's files (default WORKSHOP_WORKSPACE, or mygame/)")
+    add("exercises", cmd_exercises, "list every exercise and its status", workspace
+        ).add_argument("--json", action="store_true")
+    check = add("check", cmd_check, "deploy your work for a lab and run its checks",
+                workspace, stack)
+    check.add_argument("name", metavar="LAB_OR_EXERCISE", help="3 (a whole lab) or 3.2")
+    check.add_argument("--target", choices=["local", "aws"], default="local")
+    add("solve", cmd_solve, "put the reference solution in (your version is backed up)",
+        workspace).add_argument("name", metavar="EXERCISE", help="3.2, or 3 for a whole lab")
+    add("reset-exercise", cmd_reset_exercise,
+        "put an exercise back to its starter (your version is backed up)",
+        workspace).add_argument("name", metavar="EXERCISE", help="3.2, or 3 for a whole lab")
     return parser
 
 
@@ -240,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (cloud.CloudError, lab.LabError, SettingsError) as error:
+    except (WorkshopError, SettingsError) as error:
         print(f"workshop {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

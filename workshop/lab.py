@@ -25,6 +25,7 @@ from . import aws_target, cloud
 from .emulator.intrinsics import references
 from .emulator.template import load_template
 from .errors import WorkshopError
+from .exercises import regions
 
 __all__ = ["LabError", "TEMPLATE", "select", "write", "deploy", "catch_up", "resource_yaml",
            "handler_source", "lab_of"]
@@ -141,7 +142,7 @@ def catch_up(lab: int, *, stack_name: str = "workshop", template: Path = TEMPLAT
 
 def resource_yaml(*logical_ids: str, template: Path = TEMPLATE) -> str:
     """The named resources exactly as ``template.yaml`` writes them, comments included."""
-    text = template.read_text()
+    text = regions.reference(template.read_text(), name=str(template))
     blocks = _resource_blocks(text)
     missing = [name for name in logical_ids if name not in blocks]
     if missing:
@@ -197,4 +198,5 @@ def handler_source(logical_id: str, *, template: Path = TEMPLATE) -> str:
     if not (isinstance(code_uri, str) and isinstance(handler, str)):
         raise LabError(f"{logical_id} has no local CodeUri and Handler")
     module = handler.rsplit(".", 1)[0].replace(".", "/")
-    return (loaded.directory / code_uri / f"{module}.py").read_text()
+    path = loaded.directory / code_uri / f"{module}.py"
+    return regions.reference(path.read_text(), name=str(path))

@@ -11,9 +11,22 @@ the notebooks' ``exercise("1.2").check()``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .catalog import Exercise, ExerciseError, all_exercises, exercise, lab_exercises, select
-from .runner import Deployment, Result, WorkspaceInvalid, check, deploy, lab_files
 from .workspace import Workspace, WorkspaceError
+
+_RUNNER = ("Deployment", "Result", "WorkspaceInvalid", "check", "deploy", "lab_files")
+
+
+def __getattr__(name: str) -> Any:
+    # The runner deploys and checks (boto3, pandas, websockets): loaded on first use, so
+    # reading answer-key regions (workshop.lab does) stays light.
+    if name in _RUNNER:
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["Deployment", "Exercise", "ExerciseError", "Result", "Workspace", "WorkspaceError",
            "WorkspaceInvalid", "all_exercises", "check", "deploy", "exercise", "lab_exercises",

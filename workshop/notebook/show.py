@@ -14,6 +14,7 @@ from typing import Any
 
 from IPython.display import Markdown
 
+from ..exercises import regions
 from ..lab import TEMPLATE
 
 __all__ = ["ROOT", "code", "deployment", "mermaid", "python", "source", "yaml"]
@@ -55,6 +56,8 @@ def source(path: str | Path, *, root: Path = ROOT) -> Markdown:
     """A file of the workshop (``solutions/…``), whole, under its path."""
     relative = Path(path)
     text = (root / relative).read_text()
+    if relative.suffix in (".py", ".yaml", ".yml"):
+        text = regions.reference(text, name=str(relative))      # the answer key, unmarked
     language = _LANGUAGES.get(relative.suffix, "")
     return Markdown(f"`{relative.as_posix()}`\n\n{code(text, language=language).data}")
 
