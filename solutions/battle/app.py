@@ -41,6 +41,7 @@ def sync_score(event: dict, user_id: str, message: dict) -> None:
     score = battle_rules.parse_score(message)
     battle = load_battle(user_id)
     opponent = battle.opponent_of(user_id)
+    # BEGIN SOLUTION 4.2
     try:
         rooms.update_item(Key=battle_rules.room_key(battle.room_name),
                           UpdateExpression="SET scores.#player = :score",
@@ -50,13 +51,26 @@ def sync_score(event: dict, user_id: str, message: dict) -> None:
     except dynamodb.exceptions.ConditionalCheckFailedException:
         raise BattleError("the battle is over") from None
     connections.send_to_user(event, opponent, {"action": "player_syncscore", "data": score})
+    # STARTER
+    # # Exercise 4.2: keep the score in the room item (scores.<user_id>, only while the
+    # # battle's phase is PLAYING: the settlement reads it), then send the opponent
+    # # {"action": "player_syncscore", "data": score}.
+    # print(f"syncscore {user_id}: {score} (not kept, not relayed yet)")
+    # END SOLUTION
 
 
 def attack(event: dict, user_id: str, message: dict) -> None:
     """attack: freeze the opponent (the game client decides when a player may attack)."""
+    # BEGIN SOLUTION 4.3
     opponent = battle_rules.check_attack(load_battle(user_id), user_id)
     if not connections.send_to_user(event, opponent, {"action": "attacked", "data": "FREEZE"}):
         raise BattleError("your opponent is not connected")
+    # STARTER
+    # # Exercise 4.3: the rules (battle_rules.check_attack) name the opponent to freeze;
+    # # send it {"action": "attacked", "data": "FREEZE"}, and tell the attacker when that
+    # # opponent is not connected.
+    # print(f"attack by {user_id} (nobody told yet)")
+    # END SOLUTION
 
 
 def die(event: dict, user_id: str, message: dict) -> None:
@@ -97,6 +111,7 @@ def add_death(room_name: str, player: str) -> Battle | None:
     ADD to a set and read it back in the same write: of two players dying at once,
     exactly one sees both of them dead.
     """
+    # BEGIN SOLUTION 4.4
     try:
         after = rooms.update_item(
             Key=battle_rules.room_key(room_name), UpdateExpression="ADD dead :player",
@@ -107,6 +122,18 @@ def add_death(room_name: str, player: str) -> Battle | None:
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return None
     return Battle.from_item(after)
+    # STARTER
+    # # Exercise 4.4: this is how the original lab decided: read the room, then write the
+    # # death. Two players dying at once both read before either writes, so neither sees
+    # # both dead and the battle is never settled. Make the write itself decide: one
+    # # conditional update that adds the player and returns the room as it wrote it.
+    # room = rooms.get_item(Key=battle_rules.room_key(room_name), ConsistentRead=True)["Item"]
+    # if room.get("phase") != PLAYING or player in room.get("dead", ()):
+    #     return None
+    # rooms.update_item(Key=battle_rules.room_key(room_name), UpdateExpression="ADD dead :player",
+    #                   ExpressionAttributeValues={":player": {player}})
+    # return Battle.from_item({**room, "dead": {*room.get("dead", ()), player}})
+    # END SOLUTION
 
 
 def settle(battle: Battle, results: dict[str, str]) -> bool:

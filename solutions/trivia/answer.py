@@ -31,5 +31,6 @@ def answer(event: dict, user_id: str, message: dict) -> None:
         games.record_answer(game, connection_id, question_id, choice)
     except games.Conflict:
         # Scored, or answered by a message sent at the same moment: read why.
+        print(f"answer of {connection_id} to {question_id} refused by the write's condition")
         rules.accept_answer(games.load(game_id), connection_id, question_id, choice)
         raise

@@ -123,6 +123,7 @@ def mark_started(game: Game) -> None:
 
 def record_answer(game: Game, connection_id: str, question_id: str, answer: str) -> None:
     """Record one answer: once per player, only while ``question_id`` is asked unscored."""
+    # BEGIN SOLUTION 5.3
     _transact([
         _game_is(game, "#phase = :playing AND #position = :position AND #scored = :no",
                  {":playing": PLAYING, ":position": game.position, ":no": False}),
@@ -132,6 +133,15 @@ def record_answer(game: Game, connection_id: str, question_id: str, answer: str)
                                            "attribute_not_exists(answers.#question)",
                     "ExpressionAttributeNames": {"#question": question_id},
                     "ExpressionAttributeValues": {":answer": answer}}}])
+    # STARTER
+    # # Two conditions are missing: the game item still asks this question unscored
+    # # (a ConditionCheck, see _game_is), and this player has no answer to it yet.
+    # _transact([
+    #     {"Update": {"TableName": table.name, "Key": key(game.game_id, connection_id),
+    #                 "UpdateExpression": "SET answers.#question = :answer",
+    #                 "ExpressionAttributeNames": {"#question": question_id},
+    #                 "ExpressionAttributeValues": {":answer": answer}}}])
+    # END SOLUTION
 
 
 def save_position(before: Game, after: Game) -> None:

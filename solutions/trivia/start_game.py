@@ -44,6 +44,7 @@ def start_game(event: dict, user_id: str, message: dict) -> None:
         raise TriviaError("the game has already started") from None
     # Everyone hears "gamestarted" before the state machine can send the first question.
     games.broadcast(event, game_id, started.connection_ids, lambda _: {"action": "gamestarted"})
+    # BEGIN SOLUTION 5.1
     try:
         stepfunctions.start_execution(
             stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=f"game-{game_id}",
@@ -51,3 +52,8 @@ def start_game(event: dict, user_id: str, message: dict) -> None:
     except ClientError as error:
         print(f"could not start the state machine for game {game_id}: {error}")
         games.abort(event, game_id, "the game could not start: try a new game")
+    # STARTER
+    # # Start this game's execution of the state machine (STATE_MACHINE_ARN) here:
+    # # named game-<game_id>, with the input {"gameid", "waitseconds"} and nothing else.
+    # print(f"game {game_id} started, but no state machine runs it yet")
+    # END SOLUTION

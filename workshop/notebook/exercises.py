@@ -53,13 +53,13 @@ def lab_board(lab: int, *, workspace: Workspace | None = None) -> pd.DataFrame:
     return frame.set_index("id")
 
 
-def _link(path: Path) -> str:
-    """A Markdown link to ``path`` relative to the notebook, which JupyterLab opens."""
+def _link(path: Path, *, label: str | None = None) -> str:
+    """A Markdown link to ``path``, relative to the notebook so JupyterLab opens it."""
     try:
-        shown = os.path.relpath(path, Path.cwd())
+        target = os.path.relpath(path, Path.cwd())
     except ValueError:            # another drive on Windows
-        shown = str(path)
-    return f"[`{shown}`]({Path(shown).as_posix()})"
+        target = str(path)
+    return f"[`{label or target}`]({Path(target).as_posix()})"
 
 
 class ExerciseView:
@@ -77,11 +77,14 @@ class ExerciseView:
         return self.workspace.status(self.item, self.workspace.digest(self.item.files))
 
     def _repr_markdown_(self) -> str:
-        files = ", ".join(_link(self.workspace.path(f)) for f in self.item.files)
+        files = ", ".join(self._file_link(f) for f in self.item.files)
         where = (f"between the lines `# >>> exercise {self.item.id}` and "
                  f"`# <<< exercise {self.item.id}`" if self._has_markers() else "")
         return (f"**Exercise {self.item.id} · {self.item.title}**\n\n{self.item.task}\n\n"
                 f"Write it in {files} {where} · status: **{self.status()}**")
+
+    def _file_link(self, relative: str) -> str:
+        return _link(self.workspace.path(relative), label=f"{self.workspace.root.name}/{relative}")
 
     def _has_markers(self) -> bool:
         return any(not f.endswith(".json") for f in self.item.files)
@@ -104,7 +107,7 @@ class ExerciseView:
     def show(self) -> Markdown:
         """Your current lines for this exercise, file by file."""
         return Markdown("\n\n".join(
-            f"{_link(self.workspace.path(f))}\n\n"
+            f"{self._file_link(f)}\n\n"
             + show.code(self._current(f), language=_LANGUAGE.get(Path(f).suffix, "")).data
             for f in self.item.files))
 

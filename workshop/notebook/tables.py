@@ -18,8 +18,8 @@ import pandas as pd
 from .. import cloud
 from . import target
 
-__all__ = ["LOG_COLUMNS", "STACK_COLUMNS", "empty_table", "gateway_log_frame", "items",
-           "items_frame", "log_events", "log_frame", "now_ms", "physical_id", "plain",
+__all__ = ["LOG_COLUMNS", "STACK_COLUMNS", "empty_table", "gateway_log_frame", "group_events",
+           "items", "items_frame", "log_events", "log_frame", "now_ms", "physical_id", "plain",
            "stack_frame"]
 
 LOG_COLUMNS = ["time", "request_id", "message"]
@@ -96,15 +96,20 @@ def empty_table(table_name: str) -> int:
 
 def log_events(function_name: str, *, since_ms: int | None = None) -> list[dict[str, Any]]:
     """The CloudWatch log events of a Lambda function, oldest first ([] before any)."""
+    return group_events(f"/aws/lambda/{function_name}", since_ms=since_ms)
+
+
+def group_events(group: str, *, since_ms: int | None = None) -> list[dict[str, Any]]:
+    """The events of one CloudWatch log group, oldest first ([] while it does not exist)."""
     logs = boto3.client("logs")
-    arguments: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function_name}"}
+    arguments: dict[str, Any] = {"logGroupName": group}
     if since_ms is not None:
         arguments["startTime"] = since_ms
     try:
         pages = logs.get_paginator("filter_log_events").paginate(**arguments)
         events = [event for page in pages for event in page["events"]]
     except logs.exceptions.ResourceNotFoundException:
-        return []             # the log group appears with the function's first invocation
+        return []             # a function's group appears with its first invocation
     return sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))
 
 
@@ -157,15 +162,23 @@ def physical_id(logical_id: str, *, stack_name: str = "workshop") -> str:
     return str(found.iloc[0])
 
 
-def gateway_log_frame(api_id: str, *, since_ms: int | None = None,
-                      last: int = 10) -> pd.DataFrame:
-    """The local API Gateway's log lines about one API (its execution log), newest last.
+def gateway_log_frame(api_id: str, *, since_ms: int | None = None, last: int = 10,
+                      stage: str = "dev", local: bool | None = None) -> pd.DataFrame:
+    """API Gateway's execution log for one API, newest last.
 
-    On AWS these lines go to the CloudWatch log group ``API-Gateway-Execution-Logs_<api
-    id>/<stage>`` once execution logging is switched on for the stage; the local cloud
-    writes them to its own log file, which this reads. ``since_ms`` leaves out older
+    On AWS the lines go to the CloudWatch log group ``API-Gateway-Execution-Logs_<api
+    id>/<stage>``, which exists only once execution logging is switched on for the stage;
+    this reads that group (empty until then). The local cloud writes the same lines to its
+    own log file, which this reads on the local target. ``since_ms`` leaves out older
     lines; ``last`` keeps only the newest ones.
     """
+    if local is None:
+        local = target.chosen() == "local"
+    if not local:
+        events = group_events(f"API-Gateway-Execution-Logs_{api_id}/{stage}", since_ms=since_ms)
+        rows = [(pd.Timestamp.fromtimestamp(e["timestamp"] / 1000), e["message"].rstrip())
+                for e in events]
+        return pd.DataFrame(rows[-last:], columns=["time", "message"])
     try:
         lines = cloud.settings().log_file.read_text(errors="replace").splitlines()
     except OSError:

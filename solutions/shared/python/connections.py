@@ -2,12 +2,12 @@
 
 A row of the connections table is ``{"connection_id", "user_id", "connected_at"}``; the
 global secondary index ``user_id-index`` finds a player's connection with a Query, where
-the seed scanned the whole table (and saw only its first page).
+the original lab scanned the whole table (and saw only its first page).
 
-This same file sits in main_server/, room_manager/ and battle/: SAM zips each function's
-CodeUri folder on its own, so code that several functions share is either copied into
-each folder or published once as a Lambda layer. tests/labs/test_rules.py fails if the
-copies drift apart.
+Every function of the game needs this code, and SAM zips each function's CodeUri folder
+on its own. So it is published once, as a Lambda layer (``SharedCodeLayer`` in
+template.yaml, built from solutions/shared/): Lambda unpacks the layer's python/ folder
+onto each function's import path, and ``import connections`` works in all of them.
 """
 
 import base64
@@ -46,6 +46,7 @@ class Rejected(Exception):
     """A request the server will not serve; the message is the reason the player reads."""
 
 
+# BEGIN SOLUTION 2.1
 def remember(connection_id: str, user_id: str, connected_at: int) -> None:
     """Record that ``user_id`` is on ``connection_id``."""
     table.put_item(Item={"connection_id": connection_id, "user_id": user_id,
@@ -55,6 +56,19 @@ def remember(connection_id: str, user_id: str, connected_at: int) -> None:
 def forget(connection_id: str) -> None:
     """Delete a connection's row (it closed, or API Gateway says it is gone)."""
     table.delete_item(Key={"connection_id": connection_id})
+# STARTER
+# def remember(connection_id: str, user_id: str, connected_at: int) -> None:
+#     """Record that ``user_id`` is on ``connection_id``."""
+#     # Exercise 2.1: write the row {"connection_id", "user_id", "connected_at"} to
+#     # the connections table ($connect calls this).
+#     print(f"remember: not written yet, {user_id} is not recorded")
+#
+#
+# def forget(connection_id: str) -> None:
+#     """Delete a connection's row (it closed, or API Gateway says it is gone)."""
+#     # Exercise 2.1: delete the row of connection_id ($disconnect calls this).
+#     print(f"forget: not written yet, the row of {connection_id} stays")
+# END SOLUTION
 
 
 def user_of(connection_id: str) -> str | None:
@@ -66,8 +80,15 @@ def user_of(connection_id: str) -> str | None:
 
 def connection_of(user_id: str) -> str | None:
     """The newest connection of ``user_id`` (a player may reconnect), or None if offline."""
+    # BEGIN SOLUTION 2.2
     rows = table.query(IndexName=USER_INDEX,
                        KeyConditionExpression=Key("user_id").eq(user_id))["Items"]
+    # STARTER
+    # # Exercise 2.2: this is how the original lab did it: read the whole table and keep
+    # # this player's rows (and only the first 1 MB page at that). Query the index instead.
+    # rows = table.scan(FilterExpression="user_id = :user",
+    #                   ExpressionAttributeValues={":user": user_id})["Items"]
+    # END SOLUTION
     if not rows:
         return None
     return max(rows, key=lambda row: row.get("connected_at", 0))["connection_id"]
@@ -90,6 +111,7 @@ def send(event: dict, connection_id: str, message: dict) -> bool:
     GoneException is normal: the stale row is deleted and the caller carries on.
     """
     client = _management_client(event)
+    # BEGIN SOLUTION 2.3
     try:
         client.post_to_connection(ConnectionId=connection_id,
                                   Data=json.dumps(message).encode())
@@ -97,6 +119,12 @@ def send(event: dict, connection_id: str, message: dict) -> bool:
         print(f"connection {connection_id} is gone: forgetting it")
         forget(connection_id)
         return False
+    # STARTER
+    # # Exercise 2.3: a connection that has closed answers 410 GoneException. Catch it,
+    # # delete the stale row, and return False instead of crashing.
+    # client.post_to_connection(ConnectionId=connection_id,
+    #                           Data=json.dumps(message).encode())
+    # END SOLUTION
     return True
 
 
