@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## lab: start the local cloud, deploy template.yaml, open JupyterLab on notebooks/
+## lab: start the local cloud, open JupyterLab on the labs (and your mygame/ folder)
 lab: $(STAMP)
 	$(BIN)/python -m workshop up --port $(PORT)
-	@if [ -f template.yaml ]; then $(BIN)/python -m workshop deploy --port $(PORT); fi
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(AS_ROOT) $(JUPYTER_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=. \
+	  --ServerApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(AS_ROOT) $(JUPYTER_ARGS)
 
 ## cloud: only start the local cloud (and deploy template.yaml)
 cloud: $(STAMP)

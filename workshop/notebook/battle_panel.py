@@ -6,7 +6,7 @@ log shows every message sent (``→``) and received (``←``) as it happens. The
 call the same methods a notebook calls (``panel.score(alice, 3)``, ``panel.attack(bob)``,
 ``panel.die(alice)``), so a test can play the battle the way a learner does.
 
-Like the seed's game client, the panel enforces the client's side of the rules: a
+Like the original lab's game client, the panel enforces the client's side of the rules: a
 frozen player can neither score nor attack until the freeze wears off, and a dead
 player cannot act at all.
 """

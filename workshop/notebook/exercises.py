@@ -32,7 +32,7 @@ from ..exercises.workspace import Workspace
 from . import show
 from .checks import Check, verdict
 
-__all__ = ["ExerciseView", "exercise", "lab_board"]
+__all__ = ["ExerciseView", "catch_up", "exercise", "lab_board"]
 
 _LANGUAGE = {".py": "python", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 
@@ -51,6 +51,28 @@ def lab_board(lab: int, *, workspace: Workspace | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["id", "title", "files", "status"])
     frame["files"] = frame["files"].map(", ".join)
     return frame.set_index("id")
+
+
+def catch_up(lab: int, *, workspace: Workspace | None = None) -> pd.DataFrame:
+    """Solve every exercise of the labs before ``lab`` that is not passing yet.
+
+    For a learner who starts in the middle: the earlier labs' reference solutions go into
+    the workspace (each replaced version backed up), so this lab's deploy has what it
+    builds on. Exercises whose last check passed are left as the learner wrote them.
+    """
+    workspace = workspace or Workspace()
+    workspace.prepare(catalog.lab_files(max(lab - 1, 1)))
+    rows = []
+    for item in catalog.all_exercises():
+        if item.lab >= lab:
+            continue
+        status = workspace.status(item, workspace.digest(item.files))
+        solved = status != "passing"
+        if solved:
+            workspace.solve(item)
+        rows.append({"id": item.id, "title": item.title, "was": status,
+                     "now": "reference solution" if solved else "yours, kept"})
+    return pd.DataFrame(rows, columns=["id", "title", "was", "now"]).set_index("id")
 
 
 def _link(path: Path, *, label: str | None = None) -> str:
