@@ -39,10 +39,12 @@ def _handler_lines(function_name: str, text: str, since_ms: int, *,
     return eventually(found, timeout=timeout)
 
 
-def _blocked(status: int, *, needed: int = 101) -> Check | None:
-    """A failing verdict when the handshake cannot get as far as this check needs."""
-    if status == needed:
+def _blocked(status: int, *, on_500: str = "") -> Check | None:
+    """A failing verdict when the handshake cannot get as far as a check needs (101)."""
+    if status == 101:
         return None
+    if status == 500 and on_500:
+        return verdict(False, "", f"connecting answered 500: {on_500}")
     said = _STATUS_MEANING.get(status, f"HTTP {status}")
     return verdict(False, "", f"connecting answered {said}; that has to work first")
 
@@ -57,12 +59,9 @@ def stage_deployed(deployment: Deployment) -> Check:
 
 def routes(deployment: Deployment) -> Check:
     started = tables.now_ms()
-    status = handshake_status(deployment.url)
-    if status == 500:
-        return verdict(False, "", "connecting answered 500: your $connect route exists but "
-                                  "API Gateway may not invoke its function yet — do exercise "
-                                  "1.3, then check 1.2 again")
-    blocked = _blocked(status)
+    blocked = _blocked(handshake_status(deployment.url),
+                       on_500="your $connect route exists but API Gateway may not invoke its "
+                              "function yet: do exercise 1.3, then check 1.2 again")
     if blocked is not None:
         return blocked
     socket = websocket.create_connection(deployment.url + "?user_id=check-routes", timeout=10)
@@ -87,13 +86,10 @@ def routes(deployment: Deployment) -> Check:
 
 def permission(deployment: Deployment) -> Check:
     started = tables.now_ms()
-    status = handshake_status(deployment.url)
-    if status == 500:
-        return verdict(False, "", "connecting answered 500 Internal Server Error: API Gateway "
-                                  "may not invoke MainServerFunction. Its log is empty, because "
-                                  "the function never ran; API Gateway's execution log says "
-                                  "'Invalid permissions on Lambda function'")
-    blocked = _blocked(status)
+    blocked = _blocked(handshake_status(deployment.url),
+                       on_500="API Gateway may not invoke MainServerFunction. Its log is empty, "
+                              "because the function never ran; API Gateway's execution log "
+                              "says 'Invalid permissions on Lambda function'")
     if blocked is not None:
         return blocked
     if not _handler_lines(_main_server(deployment), "connect user_id=", started):
