@@ -11,7 +11,7 @@ What players send and get back:
 * a request the rules refuse → ``{"action": "error", "data": "<reason>"}``.
 
 Nothing here reads a value, decides, and writes it back: that is what goes wrong in the
-seed's version (naive.py) when players join at the same moment. Instead every step is
+original lab's version (naive.py) when players join at the same moment. Instead every step is
 one DynamoDB operation that is atomic on its own (see matchmaking.py for the rules):
 
 1. the player's membership item is created only if it does not exist yet, so a player
@@ -59,6 +59,7 @@ def leave_room(event: dict, user_id: str, message: dict) -> None:
     """exitroom and destroyroom: leave the room you wait in alone; it goes with you."""
     seat = matchmaking.seat_of(read_membership(user_id))
     try:
+        # BEGIN SOLUTION 3.3
         dynamodb.transact_write_items(TransactItems=[
             # Hand the ticket back, if nobody has taken the next one...
             {"Update": {"TableName": rooms.name, "Key": matchmaking.TICKETS_KEY,
@@ -72,6 +73,16 @@ def leave_room(event: dict, user_id: str, message: dict) -> None:
                         "ExpressionAttributeValues": {":one": 1}}},
             release(user_id, seat.room_name),
         ])
+        # STARTER
+        # # Exercise 3.3: this only deletes the player's membership; the room and the
+        # # ticket stay taken. Make leaving one transaction (dynamodb.transact_write_items)
+        # # of three writes, in this order, all or nothing:
+        # # 1. hand the ticket back: SET handed_out to seat.ticket, on the condition that it
+        # #    is seat.ticket + 1 (nobody has taken the next ticket);
+        # # 2. delete the room, on the condition that one player is in it;
+        # # 3. release(user_id, seat.room_name), the membership's delete.
+        # rooms.delete_item(Key=matchmaking.player_key(user_id))
+        # END SOLUTION
     except dynamodb.exceptions.TransactionCanceledException as error:
         raise MatchmakingError(why_not_leave(error, seat)) from None
     connections.reply(event, {"action": event["requestContext"]["routeKey"],
@@ -84,6 +95,7 @@ ROUTES = {"joinroom": join_room, "exitroom": leave_room, "destroyroom": leave_ro
 def take_seat(user_id: str) -> Join:
     """Take the next ticket and sit in its room."""
     claim(user_id)
+    # BEGIN SOLUTION 3.2
     counter = rooms.update_item(Key=matchmaking.TICKETS_KEY,
                                 UpdateExpression="ADD handed_out :one",
                                 ExpressionAttributeValues={":one": 1},
@@ -101,6 +113,17 @@ def take_seat(user_id: str) -> Join:
         ExpressionAttributeValues={":room": seat.room_name, ":waiting": WAITING,
                                    ":none": [], ":me": [user_id], ":two": 2},
         ReturnValues="ALL_NEW")["Attributes"]
+    # STARTER
+    # # Exercise 3.2: every player gets ticket 0 here, and the room is never written.
+    # # 1. Take the next ticket: one update_item of matchmaking.TICKETS_KEY that adds 1 to
+    # #    handed_out and returns the new value (your ticket is that value minus 1).
+    # # 2. Sit down: one update_item of the ticket's room that appends user_id to
+    # #    players_in_room (creating the room if needed), only if fewer than two are in it,
+    # #    and returns the room as your write left it (ReturnValues="ALL_NEW").
+    # ticket = 0
+    # seat = Seat(matchmaking.room_of_ticket(ticket), ticket)
+    # room = {"room_name": seat.room_name, "players_in_room": [user_id]}
+    # END SOLUTION
     join = Join(seat, matchmaking.opponent(room["players_in_room"], user_id))
     sit_down(user_id, join, room["players_in_room"])
     return join

@@ -1,8 +1,9 @@
-"""The seed's matchmaking, kept to show what goes wrong. Never deploy it for real players.
+"""Matchmaking the way the original lab did it, kept to show what goes wrong.
 
-It keeps the rooms waiting for an opponent in one list, in the item ``available_rooms``,
-and changes it the way the seed does: read the list, decide, write the list back with a
-plain put_item (and the same for the room's list of players). Alone, it works. When
+Never deploy it for real players. It keeps the rooms waiting for an opponent in one
+list, in the item ``available_rooms``, and changes it the obvious way: read the list,
+decide, write the list back with a plain put_item (and the same for the room's list of
+players). Alone, it works. When
 players join at the same moment, their invocations run on different Lambda workers and
 read the same list before any of them writes it back:
 
@@ -35,9 +36,10 @@ def join_room(event: dict, user_id: str, message: dict) -> None:
     seat = app.read_membership(user_id)
     if seat is not None:
         raise MatchmakingError(f"you are already in room {seat['room_name']}")
+    # BEGIN SOLUTION 3.1
     available = read_available_rooms()
     if available:
-        # The seed's joinOthersRoom: take the first room, add the player, write it back.
+        # The original joinOthersRoom: take the first room, add the player, write it back.
         room_name, *others = available
         room = rooms.get_item(Key=matchmaking.room_key(room_name))["Item"]
         peer_id = room["players_in_room"][0]
@@ -46,11 +48,22 @@ def join_room(event: dict, user_id: str, message: dict) -> None:
         rooms.put_item(Item=room)
         rooms.put_item(Item={**AVAILABLE_ROOMS, "room_names": others})
     else:
-        # The seed's createRoom: the list rewritten with only the new room, then the room.
+        # The original createRoom: the list rewritten with only the new room, then the room.
         room_name, peer_id = f"{user_id}_ROOM", None
         rooms.put_item(Item={**AVAILABLE_ROOMS, "room_names": [room_name]})
         rooms.put_item(Item={**matchmaking.room_key(room_name), "room_name": room_name,
                              "players_in_room": [user_id], "phase": WAITING})
+    # STARTER
+    # # Exercise 3.1: this always opens a new room, so nobody ever meets. When
+    # # read_available_rooms() lists a waiting room, join it instead: read the room, add
+    # # this player to its players_in_room, set its phase to PLAYING (with starting scores),
+    # # write the room back and write the list back without it. peer_id is then the
+    # # player who was waiting there.
+    # room_name, peer_id = f"{user_id}_ROOM", None
+    # rooms.put_item(Item={**AVAILABLE_ROOMS, "room_names": [room_name]})
+    # rooms.put_item(Item={**matchmaking.room_key(room_name), "room_name": room_name,
+    #                      "players_in_room": [user_id], "phase": WAITING})
+    # END SOLUTION
     rooms.put_item(Item={**matchmaking.player_key(user_id), "user_id": user_id,
                          "room_name": room_name})
     join = Join(Seat(room_name, 0), peer_id)

@@ -28,6 +28,15 @@ def test_strict_mode_turns_a_failure_into_an_exception(monkeypatch: pytest.Monke
         checks.verdict(False, "right", "wrong")
 
 
+def test_information_is_neither_a_pass_nor_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(checks.STRICT_VARIABLE, "1")
+    told = checks.information("the race did not show")
+    assert not told and isinstance(told, Check)
+    assert str(told) == "ℹ️ the race did not show" and told._repr_markdown_() == str(told)
+    with pytest.raises(CheckFailed, match="did not show"):
+        told.require()                # nothing was verified: it cannot stand in for a pass
+
+
 def test_eventually_returns_the_first_truthy_answer_or_the_last() -> None:
     answers = iter([0, 0, 3, 4])
     assert checks.eventually(lambda: next(answers), interval=0) == 3

@@ -37,8 +37,9 @@ NOTEBOOKS = ["00_setup", "01_hello_websocket", "02_connection_table", "03_matchm
 LESSONS = {
     "01_hello_websocket": ["checks.handshake(url, expect=403", "checks.handshake(url, expect=500",
                            "checks.logged(", "tables.gateway_log_frame("],
-    "02_connection_table": ["checks.rows(", "GoneException"],
-    "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)"],
+    "02_connection_table": ["checks.rows(", "GoneException", "events.websocket_event("],
+    "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)",
+                       '"Handler": "naive.handler"'],
     "04_battle": ["checks.settled(expected)", "BattlePanel(", "plot_scores("],
     "05_trivia_step_functions": [
         'checks.execution(busy, status="FAILED"', "checks.trivia_scored(", "checks.execution(game_",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import boto3
 import pandas as pd
 import websocket
 
@@ -24,9 +25,11 @@ from . import tables
 from .matchmaking_report import Inbox, MatchReport
 from .target import Target
 
-__all__ = ["PROBE_USER_ID", "STRICT_VARIABLE", "Check", "CheckFailed", "deployed", "eventually",
-           "execution", "handshake", "handshake_status", "logged", "matched_once", "preflight",
-           "race_damage", "rows", "settled", "started", "trivia_scored", "verdict"]
+__all__ = ["Check", "CheckFailed", "Information", "PROBE_USER_ID", "STRICT_VARIABLE",
+           "battle_settled", "deployed", "eventually", "execution", "handshake",
+           "handshake_status", "information", "logged", "matched_once", "preflight",
+           "race_damage", "room_item", "room_of", "rows", "settled", "settlement_problems",
+           "started", "trivia_scored", "verdict"]
 
 STRICT_VARIABLE = "WORKSHOP_STRICT_CHECKS"
 
@@ -61,6 +64,22 @@ class Check:
         if not self.ok:
             raise CheckFailed(self.message)
         return self
+
+
+class Information(Check):
+    """Neither a pass nor a failure: what a check saw when it could not judge.
+
+    It is falsy (nothing was verified, so nothing passed) and renders with ℹ️, and
+    strict mode lets it through: a race that did not show is news, not a wrong answer.
+    """
+
+    def __str__(self) -> str:
+        return f"ℹ️ {self.message}"
+
+
+def information(message: str) -> Information:
+    """A result that is neither pass nor fail (see :class:`Information`)."""
+    return Information(False, message)
 
 
 def verdict(ok: bool, right: str, wrong: str) -> Check:
@@ -216,14 +235,16 @@ def matched_once(report: MatchReport) -> Check:
 def race_damage(report: MatchReport) -> Check:
     """The naive matchmaking showed its race (rooms of 3+, players stranded or failed).
 
-    Races depend on timing, so a lucky run is possible; the message then says to run
-    the cell again rather than calling it a failure of the learner's work.
+    Races depend on timing, so a lucky run is possible. Then nothing was shown, and the
+    answer is :func:`information`, not a pass: the race is still there, it just did
+    not happen this time.
     """
     summary = report.problems()
     if summary:
         return verdict(True, "the race is visible: " + "; ".join(summary), "")
-    return verdict(True, f"this run got lucky: all {report.player_count} players matched "
-                         "cleanly. Races depend on timing; run the crowd cell again", "")
+    return information(f"the race did not show this time: all {report.player_count} players "
+                       "were matched cleanly, by luck of timing. The code is just as wrong; "
+                       "run the crowd cell again to see it")
 
 
 def settled(expected: Mapping[Inbox, str], *, timeout: float = 5.0,
@@ -256,6 +277,75 @@ def settled(expected: Mapping[Inbox, str], *, timeout: float = 5.0,
     return verdict(not wrong, f"settled exactly once: {shown}",
                    "; ".join(wrong) + " — look at the messages above")
 
+
+
+def room_item(rooms_table: str, room_name: str) -> dict[str, Any]:
+    """A room of the rooms table (key ``room#<name>``), read consistently; {} if none."""
+    table = boto3.resource("dynamodb").Table(rooms_table)
+    item = table.get_item(Key={"pk": f"room#{room_name}"}, ConsistentRead=True).get("Item")
+    return tables.plain(item) if item else {}
+
+
+def room_of(player: Inbox) -> str | None:
+    """The room a player was last told it is in (its last ``joinroom`` answer)."""
+    answers = [m.get("data") for m in player.messages("joinroom")]
+    return str(answers[-1]) if answers else None
+
+
+def settlement_problems(first: Inbox, second: Inbox, room: Mapping[str, Any]) -> list[str]:
+    """What is wrong with how the battle of ``first`` and ``second`` was settled.
+
+    Whatever was played, each player got exactly one ``battle_settlement``; the two go
+    together (WIN with LOSE, or DRAW with DRAW); they are the ``outcome`` stored in the
+    room item; and that outcome is what the room's last synced ``scores`` give.
+    """
+    got = {p.user_id: [m.get("data") for m in p.messages("battle_settlement")]
+           for p in (first, second)}
+    names = f"{first.user_id} and {second.user_id}"
+    if not any(got.values()):
+        return [f"{names}: no battle_settlement"]
+    counts = [f"{user} got {len(results)}" for user, results in got.items() if len(results) != 1]
+    if counts:
+        return [f"{names}: {', '.join(counts)} battle_settlement(s), not one each"]
+    mine, theirs = got[first.user_id][0], got[second.user_id][0]
+    if (mine, theirs) not in (("WIN", "LOSE"), ("LOSE", "WIN"), ("DRAW", "DRAW")):
+        return [f"{names}: {mine} against {theirs} do not go together"]
+    stored = {str(k): str(v) for k, v in (room.get("outcome") or {}).items()}
+    if stored != {first.user_id: mine, second.user_id: theirs}:
+        return [f"{names} were told {mine} and {theirs}, but the room stores the outcome "
+                f"{stored or 'nothing'}"]
+    scores = {str(k): int(v) for k, v in (room.get("scores") or {}).items()}
+    a, b = scores.get(first.user_id, 0), scores.get(second.user_id, 0)
+    due = "DRAW" if a == b else "WIN" if a > b else "LOSE"
+    if mine != due:
+        return [f"{first.user_id}'s last synced score is {a} against {b}, so {due}, "
+                f"but it was told {mine}"]
+    return []
+
+
+def battle_settled(first: Inbox, second: Inbox, rooms_table: str, *, timeout: float = 5.0,
+                   grace: float = 0.3) -> Check:
+    """The battle of ``first`` and ``second`` was settled exactly once, whatever was played.
+
+    Needs no expected result: each player got one ``battle_settlement``, the pair agrees
+    (WIN/LOSE or DRAW/DRAW), and it is the outcome stored in the room, which is what the
+    last synced scores give. Waits up to ``timeout`` for the settlements, then ``grace``
+    seconds more, so that a second (wrong) settlement on its way is caught too.
+    """
+    if eventually(lambda: first.messages("battle_settlement")
+                  and second.messages("battle_settlement"), timeout=timeout):
+        time.sleep(grace)
+    room_name = room_of(first)
+    room = room_item(rooms_table, room_name) if room_name else {}
+    problems = settlement_problems(first, second, room)
+    if problems:
+        return verdict(False, "", problems[0] + " — did both players die? Look at the "
+                                  "messages and the rooms table above")
+    told = {p.user_id: p.messages("battle_settlement")[0].get("data") for p in (first, second)}
+    scores = {str(k): int(v) for k, v in (room.get("scores") or {}).items()}
+    shown = ", ".join(f"{user} {result} ({scores.get(user, 0)} points)"
+                      for user, result in told.items())
+    return verdict(True, f"settled exactly once, as the stored scores say: {shown}", "")
 
 def execution(execution_arn: str, *, status: str = "SUCCEEDED",
               visits: Mapping[str, int] | None = None, timeout: float = 60.0) -> Check:
