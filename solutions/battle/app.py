@@ -55,7 +55,7 @@ def sync_score(event: dict, user_id: str, message: dict) -> None:
     # # Exercise 4.2: keep the score in the room item (scores.<user_id>, only while the
     # # battle's phase is PLAYING: the settlement reads it), then send the opponent
     # # {"action": "player_syncscore", "data": score}.
-    # print(f"syncscore {user_id}: {score} (not kept, not relayed yet)")
+    # print(f"syncscore {user_id} in room {battle.room_name}: {score}, not kept, not sent")
     # END SOLUTION
 
 
@@ -69,7 +69,8 @@ def attack(event: dict, user_id: str, message: dict) -> None:
     # # Exercise 4.3: the rules (battle_rules.check_attack) name the opponent to freeze;
     # # send it {"action": "attacked", "data": "FREEZE"}, and tell the attacker when that
     # # opponent is not connected.
-    # print(f"attack by {user_id} (nobody told yet)")
+    # battle = load_battle(user_id)
+    # print(f"attack by {user_id} in room {battle.room_name}: nobody is told yet")
     # END SOLUTION
 
 
@@ -123,14 +124,15 @@ def add_death(room_name: str, player: str) -> Battle | None:
         return None
     return Battle.from_item(after)
     # STARTER
-    # # Exercise 4.4: this is how the original lab decided: read the room, then write the
-    # # death. Two players dying at once both read before either writes, so neither sees
-    # # both dead and the battle is never settled. Make the write itself decide: one
-    # # conditional update that adds the player and returns the room as it wrote it.
-    # room = rooms.get_item(Key=battle_rules.room_key(room_name), ConsistentRead=True)["Item"]
+    # # Exercise 4.4: this decides from a read made before the write. Two players dying
+    # # at once both read before either writes, so neither sees both dead and the battle
+    # # is never settled. Make the write itself decide: one conditional update that adds
+    # # the player and returns the room as that write left it.
+    # key = battle_rules.room_key(room_name)
+    # room = rooms.get_item(Key=key, ConsistentRead=True)["Item"]
     # if room.get("phase") != PLAYING or player in room.get("dead", ()):
     #     return None
-    # rooms.update_item(Key=battle_rules.room_key(room_name), UpdateExpression="ADD dead :player",
+    # rooms.update_item(Key=key, UpdateExpression="ADD dead :player",
     #                   ExpressionAttributeValues={":player": {player}})
     # return Battle.from_item({**room, "dead": {*room.get("dead", ()), player}})
     # END SOLUTION

@@ -1,11 +1,14 @@
 """The rules of the lottery draw, on plain data: no AWS, no network.
 
 A draw picks N winners from the employee pool, uniformly at random, among the employees
-who have never won. The seed lab drew with replacement and went back round its Choice
-whenever a winner repeated or had won before, so once fewer eligible employees remained
-than were asked for it looped forever, and asking for more winners than the pool holds
-never returned. Here the draw samples *without* replacement from the eligible employees
-in one bounded step, and refuses up front, with a named error, when it cannot be made.
+who have never won. The original lab drew lottery serials from the whole pool, drawing
+again inside the function until no serial repeated, and its state machine's Choice went
+back round to draw again whenever a winner had won in a past draw. So once fewer
+employees who had not won remained than were asked for, the execution looped forever;
+and asking for more winners than the pool holds kept the function drawing until Lambda
+stopped it at its timeout, which the state machine's Catch turned into a bare failure.
+Here the draw samples *without* replacement from the eligible employees in one bounded
+step, and refuses up front, with a named error, when it cannot be made.
 
 Each error class is named after what went wrong: a Lambda that raises one reports its
 class name as the error type, which is what the state machine's ``Catch`` matches
@@ -249,10 +252,18 @@ def draw(pool: Iterable[Employee], past_winners: Collection[str], count: int, *,
     ``random.Random`` in tests.
     """
     count = parse_winner_count(count)
+    # BEGIN SOLUTION 6.2
     candidates = eligible(pool, past_winners)
     if count > len(candidates):
         raise NotEnoughEligibleEmployees(count, len(candidates))
     return rng.sample(candidates, count)
+    # STARTER
+    # # Exercise 6.2: like the original lab, this draws from everyone, past winners too,
+    # # and leaves it to the state machine to draw again. Draw only among the employees
+    # # who have not won (eligible), and when fewer remain than count, raise
+    # # NotEnoughEligibleEmployees(count, how many remain) before drawing anything.
+    # return rng.sample(list(pool), count)
+    # END SOLUTION
 
 
 def validate(winners: Sequence[Employee], past_winners: Collection[str],

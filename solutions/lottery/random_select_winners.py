@@ -4,9 +4,10 @@ Reads the whole employee pool and every employee the winners table holds — rec
 past draw, or claimed by a draw in progress — then draws ``num_of_winners`` distinct
 employees among the others in one sample without replacement: no retry loop, so it
 returns at once, and when too few eligible employees remain it raises
-NotEnoughEligibleEmployees instead of looping as the seed did. A claim lives only for the
-moment of a draw: it becomes a record, or is given back if the draw fails. Each call
-counts one more ``attempt``, which the state machine's Choice uses to bound redraws.
+NotEnoughEligibleEmployees instead of looping as the original lab did. A claim lives
+only for the moment of a draw: it becomes a record, or is given back if the draw fails.
+Each call counts one more ``attempt``, which the state machine's Choice uses to bound
+redraws.
 """
 
 import os

@@ -10,7 +10,7 @@ Any other cancellation (a conflict with a transaction in flight, throttling) is 
 as it is, TransactionCanceledException, which the state machine retries.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import lottery_draw
 import winners_table
@@ -20,7 +20,7 @@ def handler(event: dict, context: object) -> dict:
     drawn = event["winners"]
     draw_id = event["draw_id"]
     ids = lottery_draw.validate(drawn, ())
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     cancelled = winners_table.transact(
         "Update", [(employee_id, lottery_draw.record_claim(employee_id, draw_id, now))
                    for employee_id in ids])

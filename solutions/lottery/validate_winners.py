@@ -2,7 +2,8 @@
 
 * the draw must name ``num_of_winners`` distinct employees (InvalidWinners otherwise);
 * each winner's lottery serial must still name that employee: a Query on the employee
-  table's ``lottery_serial-index`` (the ticket number is how the seed looked people up);
+  table's ``lottery_serial-index`` (the ticket number is how the original lab looked
+  people up);
 * then the winners are *claimed*: one transaction of conditional puts into the winners
   table (``claim_winner``, one transaction per 100 winners), each item ``"status":
   "claimed"`` under this draw's id.

@@ -40,7 +40,8 @@ LESSONS = {
     "02_connection_table": ["checks.rows(", "GoneException", "events.websocket_event("],
     "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)",
                        '"Handler": "naive.handler"'],
-    "04_battle": ["checks.settled(expected)", "BattlePanel(", "plot_scores("],
+    "04_battle": ["checks.settled(expected)", "checks.battle_settled(alice, bob, rooms_table)",
+                  "BattlePanel(", "plot_scores("],
     "05_trivia_step_functions": [
         'checks.execution(busy, status="FAILED"', "checks.trivia_scored(", "checks.execution(game_",
         "TriviaPanel(", "state_machines.history_frame(", "state_machines.execution_diagram(",
@@ -50,7 +51,8 @@ LESSONS = {
         '"exception": True', 'lottery.check_failed(failed, "SimulatedFailure"',
         'zip(bad, expected_errors)', '"NotEnoughEligibleEmployees", winners_table',
         "lottery.check_fair(counts)", "lottery.plot_fairness(",
-        "state_machines.execution_diagram(", "state_machines.history_frame("],
+        "state_machines.execution_diagram(", "state_machines.history_frame(",
+        "lottery.draws_at_once(machine"],
     "99_cleanup": ["cleanup.delete_stack(", "cleanup.stack_exists(", "cleanup.delete_log_groups("],
 }
 CELL_TIMEOUT = 120

@@ -6,7 +6,8 @@
   the winners table (``"status": "claimed"``) and records them once announced, so a claim
   lives only for the moment of a draw and is nobody's win yet;
 * :class:`Inbox` reads the announcements the topic delivered to the lab's queue;
-* :func:`run_draw` and :func:`draw_until_exhausted` start draws and wait for them;
+* :func:`run_draw`, :func:`draw_until_exhausted` and :func:`draws_at_once` start draws
+  and wait for them;
 * :func:`fairness` draws hundreds of times from the full pool through the deployed
   RandomSelectWinners function, and :func:`chi_square` / :func:`plot_fairness` judge
   whether every employee had the same chance;
@@ -35,9 +36,9 @@ from .show import ROOT
 
 __all__ = ["EMPLOYEES", "NOTIFICATION_COLUMNS", "SUMMARY_COLUMNS", "WINNER_COLUMNS",
            "ChiSquare", "Inbox", "cause_text", "check_draw", "check_failed", "check_fair",
-           "chi_square", "chi_square_sf", "draw_until_exhausted", "employees", "fairness",
-           "is_recorded", "plot_fairness", "reset_pool", "run_draw", "snapshot", "summary",
-           "winners_frame"]
+           "chi_square", "chi_square_sf", "draw_until_exhausted", "draws_at_once", "employees",
+           "fairness", "is_recorded", "plot_fairness", "reset_pool", "run_draw", "snapshot",
+           "summary", "winners_frame"]
 
 EMPLOYEES = ROOT / "data" / "lottery" / "employees.json"
 WINNER_COLUMNS = ["draw_id", "employee_id", "name", "department", "lottery_serial",
@@ -203,6 +204,28 @@ def draw_until_exhausted(state_machine_arn: str, *, winners: int,
         if rows[-1]["status"] != "SUCCEEDED":
             break
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def draws_at_once(state_machine_arn: str, *, draws: int, winners: int,
+                  timeout: float = 120.0) -> pd.DataFrame:
+    """Start ``draws`` draws of ``winners`` each at the same moment and wait for them all.
+
+    One row per draw, as :func:`summary` has it, with ``draws``: how many times the
+    execution entered Random Select Winners. Draws running side by side may pick the
+    same employee; the one whose claim loses draws again.
+    """
+    def one(number: int) -> dict[str, Any]:
+        name = f"rush-{number}-{uuid.uuid4().hex[:6]}"
+        arn = state_machines.start(state_machine_arn, {"input": winners}, name=name)
+        return state_machines.wait(arn, timeout=timeout)
+
+    with ThreadPoolExecutor(max_workers=draws) as executor:
+        finished = list(executor.map(one, range(draws)))
+    rows = [{**summary(execution),
+             "draws": state_machines.path(execution["executionArn"]).count(
+                 "Random Select Winners")}
+            for execution in finished]
+    return pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS[:2], "draws", *SUMMARY_COLUMNS[2:]])
 
 
 # -- fairness ----------------------------------------------------------------------------
