@@ -68,3 +68,11 @@ def test_check_passes_a_solved_lab_and_fails_a_starter(tmp_path: Path, cloud: di
     assert run.returncode == 0 and "4 passed, 0 failed" in run.stdout, run.stdout + run.stderr
     listed = json.loads(_run("exercises", "--json", workspace=workspace).stdout)
     assert {row["status"] for row in listed if row["lab"] == 1} == {"passing"}
+
+
+def test_the_readme_counts_the_exercises() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    stated = re.search(r"exercises \((\d+) in all\)", readme)
+    assert stated and int(stated.group(1)) == len(all_exercises())
