@@ -81,3 +81,23 @@ def test_default_root_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
     monkeypatch.setenv("WORKSHOP_WORKSPACE", str(tmp_path / "elsewhere"))
     assert Workspace().root == tmp_path / "elsewhere"
+
+
+@pytest.mark.parametrize("relative, damage, named", [
+    ("template.yaml", lambda t: t.replace("  Stage:\n", "  Stage:\n   bad: [\n", 1),
+     "template.yaml:"),
+    ("statemachines/trivia.asl.json", lambda t: t[:-20], "line "),
+    ("main_server/app.py", lambda t: t.replace("def connect(", "def connect(:", 1), "line "),
+])
+def test_a_file_that_does_not_parse_is_named_with_its_line(
+        workspace: Workspace, relative: str, damage: object, named: str) -> None:
+    from workshop.exercises.runner import WorkspaceInvalid, validate
+
+    workspace.prepare(lab_files(5))
+    path = workspace.path(relative)
+    path.write_text(damage(path.read_text()))                      # type: ignore[operator]
+    with pytest.raises(WorkspaceInvalid) as raised:
+        validate(workspace, lab_files(5))
+    message = str(raised.value)
+    assert relative.rsplit("/", 1)[-1] in message and named in message
+    assert "nothing was deployed" in message
