@@ -1,5 +1,7 @@
 # Every target bootstraps .venv itself: a fresh clone needs only Python 3.10+ and make.
 PYTHON ?= python3
+# Another Python gets a venv of its own (CI does this for the oldest one promised):
+#   make test PYTHON=python3.10 VENV=.venv310
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

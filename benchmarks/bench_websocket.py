@@ -66,10 +66,14 @@ def round_trips() -> list[Figure]:
     single = one_client(url)
     asyncio.run(many_clients(url, clients=50, messages=5))      # start the workers
     concurrent, rate = asyncio.run(many_clients(url))
+    crowd, crowd_rate = asyncio.run(many_clients(url, clients=100, messages=40))
     return [
         Figure("round trip, 1 client, p50", percentile(single, 50), "ms", "<= 3"),
         Figure("round trip, 1 client, p99", percentile(single, 99), "ms", "<= 15"),
         Figure("round trip, 50 clients, p50", percentile(concurrent, 50), "ms"),
         Figure("round trip, 50 clients, p99", percentile(concurrent, 99), "ms"),
         Figure("messages per second, 50 clients", rate, "msg/s", ">= 500"),
+        Figure("round trip, 100 clients, p50", percentile(crowd, 50), "ms"),
+        Figure("round trip, 100 clients, p99", percentile(crowd, 99), "ms", "<= 150"),
+        Figure("messages per second, 100 clients", crowd_rate, "msg/s", ">= 800"),
     ]

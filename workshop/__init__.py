@@ -12,18 +12,30 @@ After ``up()``, plain ``boto3.client(...)`` reaches the local cloud.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from . import cloud
 from .cloud import CloudError, DeployFailed, deploy, down, outputs, reset, status
 
-__all__ = ["up", "down", "status", "deploy", "outputs", "reset", "CloudError", "DeployFailed"]
+__all__ = ["up", "down", "status", "deploy", "outputs", "reset", "CloudError", "DeployFailed",
+           "CloudRestarted"]
 
 __version__ = "0.1.0"
 
 
+class CloudRestarted(UserWarning):
+    """The local cloud restarted since this process last used it: what it held is gone."""
+
+
 def up(*, port: int | None = None, time_scale: float | None = None) -> dict[str, Any]:
-    """Start (or reuse) the local cloud and point this process's boto3 at it."""
+    """Start (or reuse) the local cloud and point this process's boto3 at it.
+
+    If the cloud restarted since this process last used it, a :class:`CloudRestarted`
+    warning names the stacks that are gone and what to run.
+    """
     state = cloud.up(port=port, time_scale=time_scale)
     cloud.use_local_cloud(port=state["port"])
+    if state.get("restarted"):
+        warnings.warn(state["restarted"], CloudRestarted, stacklevel=2)
     return state

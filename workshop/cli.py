@@ -65,6 +65,8 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"time scale {state['time_scale']:g})")
     print(f"stacks: {', '.join(state['stacks']) or '-'}; functions: {len(state['functions'])}; "
           f"open WebSocket connections: {state['connections']}")
+    if state.get("faults"):
+        print(f"faults injected: {state['faults']} (see `python -m workshop fault list`)")
     return 0
 
 
@@ -238,6 +240,39 @@ def cmd_reset_exercise(args: argparse.Namespace) -> int:
     return cmd_solve(args, solved=False)
 
 
+def cmd_fault(args: argparse.Namespace) -> int:
+    from . import faults
+
+    if args.fault_command == "add":
+        common = {"count": args.count, "duration": args.duration,
+                  "percentage": args.percentage, "stack_name": args.stack_name,
+                  "port": args.port}
+        if args.delay is not None:
+            fault = faults.add_delay(args.function, args.delay, **common)
+        else:
+            fault = faults.add_error(args.function, error=args.error, **common)
+        print(f"injected {fault}")
+        return 0
+    if args.fault_command == "list":
+        rows = faults.current(port=args.port)
+        if args.json:
+            _print_json(rows)
+        for row in [] if args.json else rows:
+            what = row["error"] or f"+{row['delay_ms']} ms"
+            left = [f"{row['remaining']} left"] if row["remaining"] is not None else []
+            left += [f"{row['seconds_left']:g} s left"] if row["seconds_left"] is not None else []
+            print(f"{row['id']:4} {row['function']:40} {what:32} {row['percentage']:3}%  "
+                  f"injected {row['injected']}; {', '.join(left) or 'until cleared'}")
+        if not rows and not args.json:
+            print("no faults injected")
+        return 0
+    cleared = faults.clear(args.function, fault_id=args.id, stack_name=args.stack_name,
+                           port=args.port)
+    print(f"cleared {len(cleared)} fault{'s' if len(cleared) != 1 else ''}"
+          + (f": {', '.join(row['id'] for row in cleared)}" if cleared else ""))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--port", type=int, help="the local cloud's port (default 4580, "
@@ -293,7 +328,45 @@ def _parser() -> argparse.ArgumentParser:
     add("reset-exercise", cmd_reset_exercise,
         "put an exercise back to its starter (your version is backed up)",
         workspace).add_argument("name", metavar="EXERCISE", help="3.2, or 3 for a whole lab")
+    _fault_parser(sub, common)
     return parser
+
+
+def _fault_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``fault add|list|clear``: --port on each subcommand, where argparse keeps it."""
+    fault = sub.add_parser("fault", help="inject Lambda errors and delays (as AWS FIS does)",
+                           description="Inject Lambda invocation errors and delays into the "
+                           "local cloud, as AWS Fault Injection Service's Lambda actions do.")
+    fault.set_defaults(handler=cmd_fault)
+    actions = fault.add_subparsers(dest="fault_command", required=True, metavar="ACTION")
+    stack = argparse.ArgumentParser(add_help=False)
+    stack.add_argument("--stack-name", help="the stack whose logical id FUNCTION is "
+                       "(default: whichever deployed stack has it)")
+    add = actions.add_parser(
+        "add", parents=[common, stack], help="inject a fault",
+        description="The next invocations of FUNCTION fail (--error) or start late "
+        "(--delay). Examples: `fault add TriviaQuestionFunction --error --count 2`; "
+        "`fault add BattleFunction --delay 3000`.")
+    add.add_argument("function", metavar="FUNCTION",
+                     help="logical id in the template, or function name")
+    kind = add.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--error", nargs="?", const="Lambda.ServiceException", metavar="NAME",
+                      help="fail with NAME: Lambda.ServiceException (the default) or "
+                      "Lambda.TooManyRequestsException make Invoke fail; any other name is "
+                      "a function error of that type")
+    kind.add_argument("--delay", type=int, metavar="MS", help="start the handler MS "
+                      "milliseconds late (counts against its Timeout)")
+    add.add_argument("--count", type=int, metavar="N", help="only the next N invocations")
+    add.add_argument("--duration", metavar="SECONDS",
+                     help="for this long: seconds, or ISO 8601 such as PT5M")
+    add.add_argument("--percentage", type=int, metavar="P",
+                     help="affect P%% of invocations (1-100, default 100)")
+    actions.add_parser("list", parents=[common], help="list the faults in force").add_argument(
+        "--json", action="store_true")
+    clear = actions.add_parser("clear", parents=[common, stack],
+                               help="remove faults: of FUNCTION, --id, or all")
+    clear.add_argument("function", metavar="FUNCTION", nargs="?")
+    clear.add_argument("--id", metavar="ID", help="the fault's id, as `fault list` shows it")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from .errors import WorkshopError
 __all__ = [
     "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
     "outputs", "stack", "delete", "reset", "environment", "use_local_cloud", "private_cloud",
+    "restart_note",
 ]
 
 
@@ -38,6 +39,11 @@ class CloudError(WorkshopError, RuntimeError):
 
 class DeployFailed(CloudError):
     """The local cloud refused a template; the message names file, resource and problem."""
+
+
+# What this process last saw of the cloud on each port (pid, stacks): a cloud found with
+# another pid has restarted, and kept nothing (it holds everything in memory).
+_seen: dict[int, dict[str, Any]] = {}
 
 
 def settings(*, port: int | None = None, time_scale: float | None = None) -> Settings:
@@ -77,7 +83,25 @@ def status(*, port: int | None = None) -> dict[str, Any] | None:
         raise CloudError(in_use) from None
     if code != 200 or not isinstance(body, dict) or body.get("server") != SERVER_NAME:
         raise CloudError(in_use)
+    _seen[s.port] = {"pid": body.get("pid"), "stacks": list(body.get("stacks") or [])}
     return body
+
+
+def restart_note(before: dict[str, Any] | None, now: dict[str, Any]) -> str | None:
+    """What a restart of the cloud cost, if ``now`` (a status) is not the cloud this
+    process saw ``before``: the stacks it had are gone, and what to run about it."""
+    if not before or before.get("pid") == now.get("pid"):
+        return None
+    lost = [name for name in before.get("stacks", []) if name not in now.get("stacks", [])]
+    if not lost:
+        return None
+    names = ", ".join(lost)
+    return (f"the local cloud was restarted (pid {before.get('pid')} is now {now.get('pid')}) "
+            "and keeps nothing across restarts, as it holds everything in memory: the "
+            f"stack{'s' if len(lost) > 1 else ''} {names} and every item, execution and "
+            "connection in them are gone. Deploy again: re-run this notebook's deploy cell "
+            "(or `python -m workshop deploy --lab N` to catch up to lab N), then reconnect "
+            "players and clients that were open")
 
 
 def _read_pid(s: Settings) -> int | None:
@@ -116,9 +140,10 @@ def up(*, port: int | None = None, time_scale: float | None = None,
        timeout: float = 60.0) -> dict[str, Any]:
     """Start the local cloud in the background, or return the one already running."""
     s = settings(port=port, time_scale=time_scale)
+    before = _seen.get(s.port)
     running = status(port=s.port)
     if running:
-        return running
+        return _noting_restart(before, running)
     _clear_stale_pid_file(s)
     s.home.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "workshop.emulator.server", "--port", str(s.port),
@@ -134,10 +159,16 @@ def up(*, port: int | None = None, time_scale: float | None = None,
                              f"see {s.log_file}")
         running = status(port=s.port)
         if running:
-            return running
+            return _noting_restart(before, running)
         time.sleep(0.05)
     process.terminate()
     raise CloudError(f"the local cloud did not answer within {timeout:.0f} s; see {s.log_file}")
+
+
+def _noting_restart(before: dict[str, Any] | None, state: dict[str, Any]) -> dict[str, Any]:
+    """``state``, with ``restarted`` saying what was lost if the cloud restarted."""
+    note = restart_note(before, state)
+    return {**state, "restarted": note} if note else state
 
 
 def _last_reason(log_file: Path) -> str | None:
@@ -190,7 +221,12 @@ def deploy(template: str | Path = "template.yaml", *, stack_name: str = "worksho
     """Deploy a SAM/CloudFormation template to the local cloud and return the report."""
     request = {"template": str(Path(template).resolve()), "stack_name": stack_name,
                "parameters": parameters or {}}
-    return _admin(port, "POST", "/_workshop/deploy", request, error=DeployFailed, timeout=600.0)
+    report = _admin(port, "POST", "/_workshop/deploy", request, error=DeployFailed,
+                    timeout=600.0)
+    seen = _seen.get(settings(port=port).port)
+    if seen is not None and stack_name not in seen["stacks"]:
+        seen["stacks"].append(stack_name)
+    return report
 
 
 def outputs(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, str]:

@@ -30,13 +30,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import websocket
 
-__all__ = ["Player", "PlayerTimeout", "close_all", "connect_players"]
+__all__ = ["Player", "PlayerClosed", "PlayerTimeout", "close_all", "connect_players"]
 
 log = logging.getLogger(__name__)
 
 
 class PlayerTimeout(TimeoutError):
     """The awaited message did not come in time; the text says what came instead."""
+
+
+class PlayerClosed(ConnectionError):
+    """A player sent on a connection that is closed; the text says who closed it and why."""
 
 
 def _with_user_id(url: str, user_id: str) -> str:
@@ -84,6 +88,7 @@ class Player:
         self.url = _with_user_id(url, user_id) if user_id is not None else url
         self._inbox: list[dict[str, Any]] = []
         self._consumed: set[int] = set()  # indexes of messages wait_for() returned
+        self.close_reason = ""  # why the connection ended, once it has
         self._arrived = threading.Condition()
         self._ws = websocket.create_connection(self.url, timeout=connect_timeout,
                                                enable_multithread=True)
@@ -117,10 +122,21 @@ class Player:
 
     def send_raw(self, frame: str | bytes) -> None:
         """Send a frame as it is: bytes go as a binary frame (for testing bad input)."""
-        if isinstance(frame, bytes):
-            self._ws.send_binary(frame)
-        else:
-            self._ws.send(frame)
+        if not self.connected:
+            raise PlayerClosed(self._closed_text())
+        try:
+            if isinstance(frame, bytes):
+                self._ws.send_binary(frame)
+            else:
+                self._ws.send(frame)
+        except (websocket.WebSocketConnectionClosedException, OSError):
+            self._reader.join(timeout=1.0)  # let the reader note why
+            raise PlayerClosed(self._closed_text()) from None
+
+    def _closed_text(self) -> str:
+        return (f"{self.name}'s connection is closed ({self.close_reason or 'it dropped'}): "
+                "connect a new Player. If the local cloud stopped or restarted, run "
+                "workshop.up() first; it says what else to run")
 
     def wait_for(self, action: str, *, timeout: float = 5.0) -> dict[str, Any]:
         """The first message with this ``action`` that no earlier call returned.
@@ -149,6 +165,7 @@ class Player:
     def close(self) -> None:
         """Close the connection (the server's $disconnect route runs) and stop reading."""
         if self._reader.is_alive():
+            self.close_reason = self.close_reason or "you closed it"
             try:
                 self._ws.send_close()
             except (websocket.WebSocketException, OSError):
@@ -167,9 +184,11 @@ class Player:
         while True:
             try:
                 opcode, data = self._ws.recv_data()
-            except (websocket.WebSocketException, OSError):
+            except (websocket.WebSocketException, OSError) as error:
+                self.close_reason = self.close_reason or f"the socket dropped: {error}"
                 break  # the socket closed under us
             if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self.close_reason = self.close_reason or _close_reason(data)
                 break
             if opcode == websocket.ABNF.OPCODE_TEXT and isinstance(data, bytes):
                 data = data.decode("utf-8", errors="replace")
@@ -188,6 +207,15 @@ class Player:
             self.on_message(message)
         except Exception:  # a broken callback must not stop the reader
             log.exception("%s: on_message failed", self.name)
+
+
+def _close_reason(data: bytes) -> str:
+    """``the server closed it: 1001 Going away`` from a close frame's payload."""
+    if len(data) < 2:
+        return "the server closed it without a status code"
+    code = int.from_bytes(data[:2], "big")
+    reason = data[2:].decode("utf-8", errors="replace")
+    return f"the server closed it: {code} {reason}".rstrip()
 
 
 def connect_players(url: str, n: int, *, prefix: str = "bot",

@@ -62,6 +62,7 @@ __all__ = [
     "EMPLOYEE_FIELDS",
     "ERROR_NAMES",
     "Announcement",
+    "EmptyEmployeePool",
     "InvalidEmployeePool",
     "InvalidWinnerCount",
     "InvalidWinners",
@@ -117,6 +118,23 @@ class NotEnoughEligibleEmployees(LotteryError):
         super().__init__(f"cannot draw {_count(requested, 'winner')}: {left}")
 
 
+class EmptyEmployeePool(NotEnoughEligibleEmployees):
+    """The employee table holds nobody at all: its employees were never loaded.
+
+    Right after a deploy the table exists but is empty; saying "nobody is left who has not
+    won" would send the learner looking for past winners that do not exist.
+    """
+
+    def __init__(self, requested: int) -> None:
+        LotteryError.__init__(
+            self, f"cannot draw {_count(requested, 'winner')}: the employee table is empty, "
+            "so there is nobody to draw from. Load the employees first: notebook 06 does it "
+            "in section 4 with lottery.reset_pool(employees_table, winners_table), which "
+            "writes data/lottery/employees.json to the table")
+        self.requested = requested
+        self.available = 0
+
+
 class InvalidWinners(LotteryError):
     """A set of winners that repeats an employee or names someone who won before."""
 
@@ -134,7 +152,7 @@ class SimulatedFailure(LotteryError):
 
 
 ERROR_NAMES = tuple(cls.__name__ for cls in (
-    InvalidWinnerCount, NotEnoughEligibleEmployees, InvalidWinners,
+    InvalidWinnerCount, NotEnoughEligibleEmployees, EmptyEmployeePool, InvalidWinners,
     WinnerAlreadyRecorded, InvalidEmployeePool, SimulatedFailure))
 
 
@@ -248,10 +266,14 @@ def draw(pool: Iterable[Employee], past_winners: Collection[str], count: int, *,
 
     One sample without replacement: no retry loop, so it always returns at once. When
     fewer eligible employees remain than ``count``, NotEnoughEligibleEmployees is raised
-    before anything is drawn. Pass ``random.SystemRandom()`` in the Lambda and a seeded
+    before anything is drawn (EmptyEmployeePool when the pool itself is empty: nobody
+    loaded the employees). Pass ``random.SystemRandom()`` in the Lambda and a seeded
     ``random.Random`` in tests.
     """
     count = parse_winner_count(count)
+    pool = list(pool)
+    if not pool:
+        raise EmptyEmployeePool(count)
     # BEGIN SOLUTION 6.2
     candidates = eligible(pool, past_winners)
     if count > len(candidates):

@@ -54,6 +54,7 @@ def unknown_message(event: dict) -> dict:
     else:
         reason = ('the message has no "action"' if action is None
                   else f"unknown action {json.dumps(action)}")
-    print(f"$default: {reason}")
-    connections.reply(event, {"action": "error", "data": reason})
+    message = connections.refusal(reason)
+    print(f"$default: {message['data']}")
+    connections.reply(event, message)
     return {"statusCode": 200}

@@ -46,12 +46,13 @@ def handler(event: dict, context: object) -> dict:
 
 def join_room(event: dict, user_id: str, message: dict) -> None:
     """joinroom: take the next seat; the player either waits or completes a room."""
-    join = take_seat(user_id)
+    connection_id = event["requestContext"]["connectionId"]
+    join = take_seat(user_id, connection_id)
     while not tell_peer(event, user_id, join):
         # The player waiting in that room has gone without exitroom (closed the game):
         # nobody will ever play there. Close the room and take another seat.
         close_room(join.room_name, [user_id, join.peer_id])
-        join = take_seat(user_id)
+        join = take_seat(user_id, connection_id)
     tell_player(event, join)
 
 
@@ -92,9 +93,9 @@ def leave_room(event: dict, user_id: str, message: dict) -> None:
 ROUTES = {"joinroom": join_room, "exitroom": leave_room, "destroyroom": leave_room}
 
 
-def take_seat(user_id: str) -> Join:
+def take_seat(user_id: str, connection_id: str) -> Join:
     """Take the next ticket and sit in its room."""
-    claim(user_id)
+    claim(user_id, connection_id)
     # BEGIN SOLUTION 3.2
     counter = rooms.update_item(Key=matchmaking.TICKETS_KEY,
                                 UpdateExpression="ADD handed_out :one",
@@ -129,10 +130,12 @@ def take_seat(user_id: str) -> Join:
     return join
 
 
-def claim(user_id: str) -> None:
-    """Create the player's membership; refused if the player has one already."""
+def claim(user_id: str, connection_id: str) -> None:
+    """Create the player's membership, with the connection it joins from; refused if the
+    player has one already."""
     try:
-        rooms.put_item(Item={**matchmaking.player_key(user_id), "user_id": user_id},
+        rooms.put_item(Item={**matchmaking.player_key(user_id), "user_id": user_id,
+                             "connection_id": connection_id},
                        ConditionExpression="attribute_not_exists(pk)")
     except dynamodb.exceptions.ConditionalCheckFailedException:
         room_name = (read_membership(user_id) or {}).get("room_name")
@@ -159,8 +162,15 @@ def tell_peer(event: dict, user_id: str, join: Join) -> bool:
     """Tell the waiting player who joined; False if that player has gone."""
     if join.peer_id is None:
         return True
-    return connections.send_to_user(event, join.peer_id,
-                                    {"action": "peer_player_id", "data": user_id})
+    message = {"action": "peer_player_id", "data": user_id}
+    # To the connection the waiting player joined from, which its membership records.
+    # Looking the player up in the connections table's index instead could miss one who
+    # connected a moment ago (a global secondary index is only eventually consistent):
+    # a player still waiting would be taken for gone, and its room closed under it.
+    waiting_on = (read_membership(join.peer_id) or {}).get("connection_id")
+    if waiting_on is None:  # a membership written before connections were recorded
+        return connections.send_to_user(event, join.peer_id, message)
+    return connections.send(event, waiting_on, message)
 
 
 def tell_player(event: dict, join: Join) -> None:

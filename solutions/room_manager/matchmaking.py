@@ -15,8 +15,9 @@ The rooms table (key ``pk``) holds three kinds of item:
 
 * ``tickets``: ``{"handed_out": N}``, the counter;
 * ``room#<room_name>``: ``{"room_name", "players_in_room", "phase", "scores"}``;
-* ``player#<user_id>``: ``{"user_id", "room_name", "ticket"}``, the one room a player
-  is in (just ``{"user_id"}`` while the player is on the way to it).
+* ``player#<user_id>``: ``{"user_id", "connection_id", "room_name", "ticket"}``, the one
+  room a player is in and the connection it joined from (without ``room_name`` and
+  ``ticket`` while the player is on the way to it).
 """
 
 from __future__ import annotations

@@ -505,17 +505,13 @@ def test_two_way_routes_send_body_and_base64_bodies(server: GatewayServer) -> No
         ws.close()
 
 
-def test_binary_messages_arrive_base64_encoded(server: GatewayServer) -> None:
+def test_binary_messages_are_refused_with_1003(server: GatewayServer) -> None:
+    # API Gateway takes no binary frames from clients (tests/emulator/test_ws_frames.py).
     game(server)
-    ws = connect(server.url())
-    try:
-        ws.send_binary(b"\xff\xfe raw bytes")
-        assert eventually(lambda: server.runtime.events["Default"])
-    finally:
-        ws.close()
-    (event,) = server.runtime.events["Default"]
-    assert event["isBase64Encoded"] is True
-    assert base64.b64decode(event["body"]) == b"\xff\xfe raw bytes"
+    assert asyncio.run(aiohttp_close_code(server.url(), send=b"\xff\xfe raw bytes")) == 1003
+    (event,) = eventually(lambda: server.runtime.events["Disconnect"])
+    assert event["requestContext"]["disconnectStatusCode"] == 1003
+    assert server.runtime.events["Default"] == []
 
 
 def frame_pattern(message: str) -> str:

@@ -358,6 +358,25 @@ async def test_beyond_the_concurrency_limit_invocations_queue(runtime):
     assert len({r.json()["pid"] for r in results}) == 2
 
 
+async def test_an_invocation_withdrawn_while_queued_never_runs(runtime, sink):
+    """API Gateway gives up after 29 s: a join still queued then must not run later."""
+    deploy(runtime, "work", reserved_concurrency=1)
+    busy = asyncio.ensure_future(invoke(runtime, "work", {"sleep": 0.5}))
+    assert await eventually(lambda: runtime._pools.get("work") is not None
+                            and runtime._pools["work"].size == 1)
+    queued = asyncio.ensure_future(invoke(runtime, "work", {"exit": 3}))
+    await asyncio.sleep(0.1)
+    assert not queued.done()  # waiting for the only worker
+    queued.cancel()
+    first = await busy
+    after = await invoke(runtime, "work")
+    # The withdrawn one never started: the next invocation found the same worker alive.
+    assert after.json()["pid"] == first.json()["pid"]
+    await asyncio.sleep(0.3)
+    starts = [m for m in sink.messages() if m.startswith("START RequestId:")]
+    assert len(starts) == 2
+
+
 async def test_reserved_concurrency_zero_throttles(runtime):
     deploy(runtime, "echo", reserved_concurrency=0)
     with pytest.raises(TooManyRequests) as raised:

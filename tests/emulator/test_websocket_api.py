@@ -102,6 +102,15 @@ def test_expression_on_a_body_that_is_not_json_cannot_be_evaluated() -> None:
     assert evaluate_selection_expression("static", "hello") == "static"
 
 
+@pytest.mark.parametrize("body", [
+    '{"action": "join", "x": ' + "[" * 20000 + "]" * 20000 + "}",  # deeper than json parses
+    '{"action": ' + "[" * 990 + "]" * 990 + "}",  # parses, too deep to render
+])
+def test_a_body_nested_too_deeply_cannot_be_evaluated(body: str) -> None:
+    # A RecursionError here once escaped the gateway's message task: the client heard nothing.
+    assert evaluate_selection_expression("$request.body.action", body) is None
+
+
 def test_only_body_expressions_are_accepted() -> None:
     apis = WebSocketApis()
     with pytest.raises(BadRequest):

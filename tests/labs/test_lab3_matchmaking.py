@@ -115,6 +115,27 @@ def test_a_room_whose_player_has_gone_is_closed(lobby: Lobby, rooms_table: Any,
     assert connection_rows(connections_table, ghost.user_id) == []  # GoneException cleanup
 
 
+def test_a_waiting_player_the_user_index_does_not_show_yet_is_still_matched(
+        lobby: Lobby, rooms_table: Any, connections_table: Any) -> None:
+    """A global secondary index is only eventually consistent on AWS: a player who
+    connected a moment ago may not be in ``user_id-index`` yet. Such a player is waiting,
+    not gone: the next player must be matched with it, not close its room."""
+    ann, bob = lobby.player("ann"), lobby.player("bob")
+    ann.send("joinroom")
+    ann_room = ann.wait_for("joinroom")["data"]
+    (row,) = connection_rows(connections_table, ann.user_id)
+    # As if the index had not caught up with ann's $connect yet.
+    connections_table.delete_item(Key={"connection_id": row["connection_id"]})
+    try:
+        bob.send("joinroom")
+        assert bob.wait_for("joinroom")["data"] == ann_room
+        assert ann.wait_for("peer_player_id")["data"] == bob.user_id
+        assert bob.wait_for("peer_player_id")["data"] == ann.user_id
+        assert room(rooms_table, ann_room)["players_in_room"] == [ann.user_id, bob.user_id]
+    finally:
+        connections_table.put_item(Item=row)
+
+
 def test_a_hundred_players_joining_at_once_are_paired(lobby: Lobby, rooms_table: Any) -> None:
     players = lobby.crowd(CROWD)
     all_at_once(players, "joinroom")

@@ -133,6 +133,25 @@ def test_draws_never_repeat_a_winner_and_fail_by_name_once_the_pool_runs_out(
     assert not announced(inbox, execution["name"], expect=0)
 
 
+def test_a_draw_before_the_employees_are_loaded_says_the_table_is_empty(
+        game: dict[str, str], inbox: lottery.Inbox) -> None:
+    """Right after deploy the employee table exists but holds nobody (notebook 06 loads it
+    with reset_pool): the failure must say so, not that everyone has won."""
+    lottery.reset_pool(game["EmployeesTableName"], game["WinnersTableName"])
+    lottery.tables.empty_table(game["EmployeesTableName"])
+    try:
+        execution, history = draw(game, {"input": 2})
+    finally:
+        lottery.reset_pool(game["EmployeesTableName"], game["WinnersTableName"])
+    assert (execution["status"], execution["error"]) == ("FAILED", "EmptyEmployeePool")
+    cause = lottery.cause_text(execution["cause"])
+    assert cause.startswith("cannot draw 2 winners: the employee table is empty")
+    assert "lottery.reset_pool" in cause
+    assert len(history) <= FAILURE_EVENTS
+    assert state_machines.path(execution["executionArn"])[-1] == "Draw Failed"
+    assert not announced(inbox, execution["name"], expect=0)
+
+
 @pytest.mark.parametrize(("payload", "error", "says"), [
     ({}, "InvalidWinnerCount", 'has no "input"'),
     ({"input": 0}, "InvalidWinnerCount", "at least 1 winner, not 0"),

@@ -150,6 +150,23 @@ def test_repeated_draws_never_repeat_a_winner_and_fail_exactly_when_the_pool_run
         lottery.draw(pool, past, 1, rng=rng)
 
 
+@pytest.mark.parametrize("past", [[], ["E001"]])
+def test_an_empty_pool_says_the_employee_table_is_empty_and_how_to_load_it(
+        past: list[str]) -> None:
+    # Right after a deploy, before notebook 06 loads the employees: not "nobody is left
+    # who has not won", which sends the learner looking for past winners.
+    with pytest.raises(lottery.EmptyEmployeePool) as caught:
+        lottery.draw([], past, 2, rng=random.Random(0))
+    message = str(caught.value)
+    assert message.startswith("cannot draw 2 winners: the employee table is empty")
+    assert "lottery.reset_pool(employees_table, winners_table)" in message
+    assert "nobody is left" not in message
+    # Still a shortfall to code that catches one, under a name of its own for Catch.
+    assert isinstance(caught.value, lottery.NotEnoughEligibleEmployees)
+    assert (caught.value.requested, caught.value.available) == (2, 0)
+    assert "EmptyEmployeePool" in lottery.ERROR_NAMES
+
+
 def test_asking_for_more_than_remain_names_the_shortfall() -> None:
     pool = make_pool(3)
     with pytest.raises(lottery.NotEnoughEligibleEmployees,

@@ -103,7 +103,9 @@ def test_a_crowd_is_matched_in_pairs_and_shown_as_an_inbox_table(game: dict[str,
             assert left.messages("peer_player_id")[0]["data"] == right.user_id
         frame = inbox.frame(*crowd, actions=["peer_player_id"])
     assert list(frame.columns) == inbox.COLUMNS
-    assert len(frame) == 6 and set(frame["n"]) == {2}
+    # peer_player_id is the first or second message: the protocol promises no order
+    # between a player's own joinroom reply and its opponent's arrival.
+    assert len(frame) == 6 and set(frame["n"]) <= {1, 2}
     assert all(not player.connected for player in crowd)
 
 

@@ -8,6 +8,7 @@ Modules, one job each:
 ``moto_services``       DynamoDB, SNS, SQS, S3, IAM, Logs, Step Functions: moto, in-process
 ``lambda_runtime``      Lambda functions in worker processes (``lambda_bootstrap`` runs in each)
 ``lambda_api``          the Lambda REST API (Invoke…) over the runtime
+``faults``, ``fault_api``  Lambda errors and delays injected on purpose (as AWS FIS does)
 ``cloudwatch_logs``     function output into CloudWatch Logs
 ``websocket_api``       API Gateway WebSocket APIs as data: routes, stages, deployments
 ``gateway``             WebSocket connections and the ``@connections`` API

@@ -25,12 +25,14 @@ What learners see is what AWS does (each point is tested):
   "requestId":…}`` (no route and no ``$default``), ``"Internal server error"`` (the function
   failed or may not be invoked), ``"Endpoint request timed out"`` (29 s integration
   timeout); the connection stays open;
-* quotas from :class:`~.settings.Settings`: a message above 128 KB closes the socket with
-  1009; 10 minutes without a message (either direction) or 2 hours of life close it with
-  1001; ``$disconnect`` runs after every close, best effort, failures only logged.
-
-The 32 KB frame quota is not enforced: aiohttp reassembles fragmented messages inside its
-reader and offers no per-frame hook, so only the message quota applies.
+* quotas from :class:`~.settings.Settings`: a message above 128 KB, or a frame above
+  32 KB (a longer message must be sent in several frames), closes the socket with 1009
+  (:mod:`.ws_frames` watches the frames, which aiohttp's reader does not); 10 minutes
+  without a message (either direction) or 2 hours of life close it with 1001;
+* a binary frame closes the socket with 1003: API Gateway does not accept binary frames
+  from clients (text that is not valid UTF-8 breaks the WebSocket protocol itself:
+  aiohttp closes with 1007, as RFC 6455 asks; AWS documents no code for it);
+* ``$disconnect`` runs after every close, best effort, failures only logged.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import WSMsgType, web
 
 from .ids import RANDOM_IDS, SYSTEM_CLOCK, Clock, IdSource
+from .lambda_runtime import LambdaError
 from .settings import Settings
 from .websocket_api import (
     CONNECT,
@@ -60,6 +63,7 @@ from .websocket_api import (
     policy_allows,
     select_route,
 )
+from .ws_frames import FrameQuotaResponse
 
 __all__ = ["CloseReason", "Gateway", "LambdaInvoker"]
 
@@ -100,6 +104,7 @@ class CloseReason:
 NO_STATUS = CloseReason(1005, "Client-side close frame status not set")
 ABNORMAL = CloseReason(1006, "Connection closed abnormally")
 TOO_BIG = CloseReason(1009, "Message too big")
+BINARY = CloseReason(1003, "Binary frames are not supported")
 IDLE = CloseReason(1001, "Going away")
 LIFETIME = CloseReason(1001, "Going away")
 DELETED = CloseReason(1000, "Connection deleted via @connections")
@@ -243,7 +248,8 @@ class Gateway:
         protocol = headers.get("Sec-WebSocket-Protocol")
         # compress=False: API Gateway does not negotiate permessage-deflate. aiohttp
         # refuses a message of max_msg_size bytes or more, so allow exactly the quota.
-        ws = web.WebSocketResponse(
+        ws = FrameQuotaResponse(
+            max_frame_size=self._settings.ws_max_frame_bytes,
             protocols=[protocol] if protocol else (), compress=False,
             max_msg_size=self._settings.ws_max_message_bytes + 1, timeout=_SHUTDOWN_GRACE)
         ws.headers.update({k: v for k, v in headers.items()
@@ -278,7 +284,11 @@ class Gateway:
                 message = await ws.receive(timeout=wait)
             except asyncio.TimeoutError:
                 continue  # re-check: an outbound message may have moved the deadline
-            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            if message.type is WSMsgType.BINARY:
+                # API Gateway rejects a binary frame and disconnects the client (1003).
+                await self._close(conn, BINARY)
+                return
+            if message.type is WSMsgType.TEXT:
                 conn.touch(self._clock)
                 self._spawn(self._on_message(conn, message.data))
                 continue
@@ -413,9 +423,17 @@ class Gateway:
             # shield: on AWS the function runs on after API Gateway stops waiting.
             result = await asyncio.wait_for(asyncio.shield(invocation), timeout)
         except asyncio.TimeoutError:
+            # An invocation still waiting for a worker is withdrawn: it never runs, so a
+            # client told "timed out" is not acted for later. One already running runs
+            # on to its own timeout (the runtime shields it), as on AWS.
+            invocation.cancel()
             invocation.add_done_callback(_ignore_result)
             log.warning("%s: Execution failed due to a timeout error (%gs)", where, timeout)
             return _Outcome(_Failure.TIMEOUT)
+        except LambdaError as error:  # the Lambda service refused: throttled, or failed
+            log.warning("%s: Lambda invocation failed with status: %s (%s: %s)", where,
+                        error.status, error.code, error.message)
+            return _Outcome(_Failure.CONFIGURATION)
         except Exception:
             log.exception("%s: invoking %s failed", where, name)
             return _Outcome(_Failure.CONFIGURATION)
@@ -573,8 +591,11 @@ def _client_close(message: Any) -> CloseReason:
         if code == 0:
             return NO_STATUS
         return CloseReason(code, message.extra or "")
-    if message.type is WSMsgType.ERROR and getattr(message.data, "code", None) == TOO_BIG.code:
+    code = getattr(message.data, "code", None) if message.type is WSMsgType.ERROR else None
+    if code == TOO_BIG.code:
         return TOO_BIG
+    if isinstance(code, int):  # what aiohttp's reader refused (1002, 1007) and closed with
+        return CloseReason(code, str(message.data))
     return ABNORMAL
 
 

@@ -3,8 +3,11 @@
 Each function gets worker subprocesses (``lambda_bootstrap.py``), each serving one
 invocation at a time with its module state kept warm, as a Lambda execution environment
 does. Concurrent invocations start more workers, up to the function's reserved
-concurrency or ``Settings.lambda_concurrency``; beyond that they queue, where AWS would
-answer ``TooManyRequestsException`` at the account's limit. Workers idle for
+concurrency or ``Settings.lambda_concurrency``; beyond that they wait for a worker, where
+AWS (with far more capacity) would throttle only at the account's limit. A synchronous
+invocation waits in its caller's task, so it never starts after its caller gave up
+(API Gateway's 29 s): a late start would act for a client already told it failed.
+Workers idle for
 ``Settings.worker_idle_seconds`` retire, so memory stays bounded.
 
 Everything a handler can observe is AWS's: its environment variables (built from
@@ -42,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from .faults import NO_INJECTION, FaultRegistry, Injection
 from .ids import RANDOM_IDS, SYSTEM_CLOCK, Clock, IdSource
 from .settings import Settings
 
@@ -439,6 +443,14 @@ class _Pool:
             self.size -= 1
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """An invocation's place in its function's pool: a warm worker, or (None) a free
+    slot to start one in."""
+
+    worker: _Worker | None
+
+
 @dataclass
 class _Function:
     config: FunctionConfig
@@ -455,11 +467,14 @@ class LambdaRuntime:
     """The local cloud's Lambda service: functions, their workers, Invoke."""
 
     def __init__(self, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
-                 ids: IdSource = RANDOM_IDS, logs: LogSink | None = None) -> None:
+                 ids: IdSource = RANDOM_IDS, logs: LogSink | None = None,
+                 faults: FaultRegistry | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.ids = ids
         self._logs = logs
+        # Faults injected on purpose (``workshop fault``); consulted on every invocation.
+        self.faults = faults if faults is not None else FaultRegistry(clock=clock)
         self._lock = threading.RLock()  # guards _functions: the deployer writes from a thread
         self._functions: dict[str, _Function] = {}
         self._layers: dict[str, Path] = {}
@@ -537,10 +552,11 @@ class LambdaRuntime:
             return sorted(self._functions)
 
     def reset(self) -> None:
-        """Forget every function and layer; their workers retire."""
+        """Forget every function, layer and injected fault; their workers retire."""
         with self._lock:
             self._functions.clear()
             self._layers.clear()
+        self.faults.reset()
         self._call_in_loop(self._retire_stale)
 
     def add_permission(self, name: str, *, statement_id: str, action: str, principal: str,
@@ -579,6 +595,11 @@ class LambdaRuntime:
 
         ``RequestResponse`` waits for the result; ``Event`` answers 202 and runs it in the
         background; ``DryRun`` answers 204 once the function is known to exist.
+
+        Beyond the function's concurrency limit a ``RequestResponse`` invocation waits
+        for a worker, where AWS (with far more capacity) would start it at once. It waits
+        in the caller's task, so it never runs late behind the caller's back: a caller
+        that stops waiting (cancels) before a worker is free withdraws it.
         """
         if invocation_type not in INVOCATION_TYPES:
             raise ValidationError(
@@ -595,10 +616,22 @@ class LambdaRuntime:
         request_id = self.ids.request_id()
         if invocation_type == "DryRun":
             return InvokeResult(204, b"", None, request_id, "")
+        injection = self.faults.draw(function.config.name)
+        if injection != NO_INJECTION:
+            log.info("%s %s: injected %s", function.config.name, request_id,
+                     ", ".join(filter(None, [injection.error, injection.delay_ms
+                                             and f"{injection.delay_ms} ms delay"])))
+        if injection.service_error is not None:
+            raise _injected_service_error(injection)  # the Lambda service "failed": no run
         self._start_background_work()
-        # A task of its own: a caller that stops waiting (API Gateway's 29 s) leaves the
-        # invocation running to its own timeout, as on AWS.
-        execution = self._spawn_task(self._execute(function, request_id, payload, invoked_arn))
+        turn = None
+        if invocation_type == "RequestResponse":
+            turn = await self._take_turn(self._pools.setdefault(function.config.name, _Pool()),
+                                         function)
+        # Once started, a task of its own: a caller that stops waiting (API Gateway's
+        # 29 s) leaves the invocation running to its own timeout, as on AWS.
+        execution = self._spawn_task(self._execute(function, request_id, payload, invoked_arn,
+                                                   injection, turn=turn))
         if invocation_type == "Event":
             return InvokeResult(202, b"", None, request_id, "")
         return await asyncio.shield(execution)
@@ -618,10 +651,11 @@ class LambdaRuntime:
         self._pools.clear()
 
     async def _execute(self, function: _Function, request_id: str, payload: bytes,
-                       invoked_arn: str) -> InvokeResult:
+                       invoked_arn: str, injection: Injection = NO_INJECTION, *,
+                       turn: _Turn | None = None) -> InvokeResult:
         config = function.config
         pool = self._pools.setdefault(config.name, _Pool())
-        worker, cold = await self._checkout(pool, function)
+        worker, cold = await self._checkout(pool, function, turn)
         init: _Outcome | None = None
         finished = False
         try:
@@ -629,7 +663,7 @@ class LambdaRuntime:
             started_ms = self.clock.now_ms()
             if outcome is None or outcome.kind == "init":
                 outcome = await self._invoke_phase(worker, request_id, payload, invoked_arn,
-                                                   config.timeout)
+                                                   config.timeout, injection)
             finished = outcome.worker_survives
         finally:
             if not finished:  # dead, timed out, or interrupted mid-request
@@ -648,6 +682,9 @@ class LambdaRuntime:
         events += outcome.events
         payload, function_error, status, error_type = _conclude(outcome, request_id)
         end = self.clock.now_ms()
+        platform = _platform_log_line(outcome, request_id, end)
+        if platform:  # why the invocation ended, as Lambda itself logs it
+            events.append((end, platform))
         events.append((end, f"END RequestId: {request_id}\n"))
         events.append((end, _report_line(
             request_id, outcome.duration_ms,
@@ -661,12 +698,39 @@ class LambdaRuntime:
                             "".join(text for _, text in events))
 
     async def _invoke_phase(self, worker: _Worker, request_id: str, payload: bytes,
-                            invoked_arn: str, timeout: float) -> _Outcome:
+                            invoked_arn: str, timeout: float,
+                            injection: Injection = NO_INJECTION) -> _Outcome:
         header = {"requestId": request_id, "invokedFunctionArn": invoked_arn,
                   "deadlineMs": self.clock.now_ms() + int(timeout * 1000)}
+        if injection.delay_ms or injection.function_error:
+            return await self._injected_phase(worker, header, payload, timeout, injection)
         if not worker.send(header, payload):
             return await self._died(worker, self.clock.monotonic())
         return await self._phase(worker, timeout)
+
+    async def _injected_phase(self, worker: _Worker, header: dict[str, Any], payload: bytes,
+                              timeout: float, injection: Injection) -> _Outcome:
+        """The invoke phase under injected faults, as FIS's Lambda extension runs it: the
+        handler starts ``delay_ms`` late, the delay counting against ``Timeout``; an
+        injected function error then ends the invocation instead of the handler."""
+        delay = injection.delay_ms / 1000
+        if delay >= timeout:
+            await asyncio.sleep(timeout)
+            return _Outcome("timeout", time_limit=timeout, duration_ms=timeout * 1000)
+        await asyncio.sleep(delay)
+        if injection.function_error:
+            error = {"errorMessage": injection.message(), "errorType": injection.function_error,
+                     "requestId": header["requestId"], "stackTrace": []}
+            line = f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
+            return _Outcome("error", json.dumps(error).encode(),
+                            [(self.clock.now_ms(), line)], duration_ms=delay * 1000)
+        if not worker.send(header, payload):
+            return await self._died(worker, self.clock.monotonic())
+        outcome = await self._phase(worker, timeout - delay)
+        outcome.duration_ms += delay * 1000
+        if outcome.kind == "timeout":
+            outcome.time_limit = timeout
+        return outcome
 
     async def _phase(self, worker: _Worker, timeout: float) -> _Outcome:
         """Wait for the worker's reply to end a phase, killing it past ``timeout``."""
@@ -700,31 +764,41 @@ class LambdaRuntime:
 
     # -- workers (event loop only) ----------------------------------------------------------
 
-    async def _checkout(self, pool: _Pool, function: _Function) -> tuple[_Worker, bool]:
-        """A warm worker, or a new one (True) if the concurrency limit allows, else wait."""
-        while pool.idle:
-            worker = pool.idle.pop()
-            if self._reusable(worker):
-                return worker, False
-            self._retire(pool, worker)
-        limit = function.config.reserved_concurrency or self.settings.lambda_concurrency
-        if pool.size < limit:
-            pool.size += 1
-        else:
-            handed = await self._wait_turn(pool)
-            if handed is not None:
-                if self._reusable(handed):
-                    return handed, False
-                self._close(handed)  # redeployed meanwhile: its slot is ours now
+    async def _checkout(self, pool: _Pool, function: _Function,
+                        turn: _Turn | None = None) -> tuple[_Worker, bool]:
+        """A warm worker, or a new one (True) started in the slot ``turn`` holds."""
+        if turn is None:
+            turn = await self._take_turn(pool, function)
+        if turn.worker is not None:
+            return turn.worker, False
         try:
             return await self._start_worker(function), True
         except BaseException:
             pool.free_slot()
             raise
 
-    async def _wait_turn(self, pool: _Pool) -> _Worker | None:
+    async def _take_turn(self, pool: _Pool, function: _Function) -> _Turn:
+        """A warm worker, or a free slot to start one in; beyond the concurrency limit,
+        wait for one."""
+        while pool.idle:
+            worker = pool.idle.pop()
+            if self._reusable(worker):
+                return _Turn(worker)
+            self._retire(pool, worker)
+        limit = function.config.reserved_concurrency or self.settings.lambda_concurrency
+        if pool.size < limit:
+            pool.size += 1
+            return _Turn(None)
+        handed = await self._wait_turn(pool, function)
+        if handed is not None and not self._reusable(handed):
+            self._close(handed)  # redeployed meanwhile: its slot is ours now
+            handed = None
+        return _Turn(handed)
+
+    async def _wait_turn(self, pool: _Pool, function: _Function) -> _Worker | None:
         waiter: asyncio.Future[_Worker | None] = asyncio.get_running_loop().create_future()
         pool.waiters.append(waiter)
+        waiting_since = self.clock.monotonic()
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -734,6 +808,11 @@ class LambdaRuntime:
                     pool.free_slot()
                 else:
                     self._checkin(pool, handed)
+            else:
+                log.warning("%s: an invocation was withdrawn by its caller after waiting "
+                            "%.1f s for one of the function's %d busy workers: it never ran",
+                            function.config.name, self.clock.monotonic() - waiting_since,
+                            pool.size)
             raise
 
     def _checkin(self, pool: _Pool, worker: _Worker) -> None:
@@ -964,6 +1043,26 @@ def _conclude(outcome: _Outcome, request_id: str
     message = f"RequestId: {request_id} Error: {outcome.exit_reason}"
     return (_platform_error(message, "Runtime.ExitError"), "Unhandled", "error",
             "Runtime.ExitError")
+
+
+def _injected_service_error(injection: Injection) -> LambdaError:
+    """The Invoke API's answer when an injected fault makes the Lambda service fail."""
+    if injection.error == "Lambda.TooManyRequestsException":
+        return TooManyRequests(f"Rate Exceeded. {injection.message()}",
+                               reason="ConcurrentInvocationLimitExceeded")
+    return ServiceError(injection.message())
+
+
+def _platform_log_line(outcome: _Outcome, request_id: str, now_ms: int) -> str | None:
+    """The line Lambda writes to the function's log when it ended the invocation itself:
+    ``<time> <id> Task timed out after 3.00 seconds``, or the runtime's exit error."""
+    if outcome.kind == "timeout":
+        stamp = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000))
+                 + f".{now_ms % 1000:03d}Z")
+        return f"{stamp} {request_id} Task timed out after {outcome.time_limit:.2f} seconds\n"
+    if outcome.kind == "exit":
+        return f"RequestId: {request_id} Error: {outcome.exit_reason}\nRuntime.ExitError\n"
+    return None
 
 
 def _platform_error(message: str, error_type: str) -> bytes:

@@ -4,17 +4,22 @@ DynamoDB, SNS, SQS, S3, IAM, CloudWatch Logs and the Step Functions control plan
 moto's. Rather than reverse-proxying to a second HTTP server (one more hop on every
 call), aiohttp hands each request to moto's WSGI application on a thread pool.
 
-Four things are adjusted here, and only here:
+Five things are adjusted here, and only here:
 
 * moto's Step Functions interpreter is switched on, and its Task states reach Lambda
   (and SNS, DynamoDB…) on this same port through ``127.0.0.1`` rather than
   ``localhost``, which resolves to ``::1`` first on some machines;
 * Wait states and retry back-offs sleep ``time_scale`` times as long;
+* a Task whose resource is a plain Lambda ARN reports an error of the Lambda *service*
+  (a ``ServiceException`` from Invoke, say) as ``Lambda.ServiceException``, as Step
+  Functions does, so a Retry can name it (moto's interpreter reports ``Exception``);
 * an execution started without a name gets a UUID, as on AWS (moto would call it
   "None", and refuse the next unnamed start);
 * DynamoDB requests run one at a time. moto checks a condition and writes the item in
   separate Python steps, so two threads could both pass ``attribute_not_exists``;
-  DynamoDB promises those writes are atomic, and the labs' matchmaking relies on it.
+  DynamoDB promises those writes are atomic, and the labs' matchmaking relies on it;
+* work moto repeats on every request, or that grows with the tables (a transaction
+  deep-copied every table it names), is cut down in :mod:`.moto_costs`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from . import moto_costs
 from .settings import Settings
 
 __all__ = ["MotoServices"]
@@ -55,6 +61,8 @@ def _configure_moto(settings: Settings) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     _route_interpreter_to_loopback()
     _scale_interpreter_sleeps(settings.time_scale)
+    _name_lambda_service_errors()
+    moto_costs.install()
 
 
 def _route_interpreter_to_loopback() -> None:
@@ -94,6 +102,49 @@ def _scale_interpreter_sleeps(scale: float) -> None:
 
     wait_function.WaitFunction._wait_interval = scaled_wait
     retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: _sleep(seconds * scale))
+
+
+def _name_lambda_service_errors() -> None:
+    """A plain Lambda ARN Task fails with ``Lambda.<code>`` when Invoke itself fails.
+
+    AWS: "Lambda errors are reported as Lambda.ErrorName" (Step Functions' guide,
+    "Handle Lambda service exceptions"), for both ways of invoking a function. moto's
+    ``arn:aws:states:::lambda:invoke`` integration does so; its plain-ARN Task reports
+    ``Exception``, which no ``Lambda.ServiceException`` Retry would match.
+    """
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = StateTaskLambda._from_error
+    if getattr(original, "_workshop_patched", False):
+        return  # a reset configures moto again
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error, cause = state_task_service_lambda.StateTaskServiceLambda \
+            ._error_cause_from_client_error(ex)
+        return FailureEvent(
+            env=env, error_name=CustomErrorName(error),
+            event_type=HistoryEventType.LambdaFunctionFailed,
+            event_details=EventDetails(lambdaFunctionFailedEventDetails=(
+                LambdaFunctionFailedEventDetails(error=error, cause=cause))))
+
+    from_error._workshop_patched = True  # type: ignore[attr-defined]
+    StateTaskLambda._from_error = from_error  # type: ignore[method-assign]
 
 
 def _named_execution(headers: Any, body: bytes) -> bytes:

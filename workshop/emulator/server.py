@@ -31,6 +31,7 @@ from aiohttp import web
 
 from .cloudwatch_logs import CloudWatchLogsSink
 from .deployer import Deployer, DeployError
+from .fault_api import fault_routes
 from .gateway import Gateway
 from .lambda_api import lambda_routes
 from .lambda_runtime import LambdaRuntime
@@ -89,6 +90,7 @@ class LocalCloud:
         app.router.add_post("/_workshop/delete", self._delete)
         app.router.add_post("/_workshop/reset", self._reset)
         app.router.add_post("/_workshop/shutdown", self._shutdown)
+        app.router.add_routes(fault_routes(self.runtime, self.deployer))
         app.router.add_routes(lambda_routes(self.runtime))
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         return app
@@ -112,6 +114,7 @@ class LocalCloud:
             "uptime_seconds": round(time.time() - self.started_at, 1),
             "functions": self.runtime.function_names(),
             "connections": len(self.gateway.connection_ids()),
+            "faults": len(self.runtime.faults.list()),
             "stacks": self.deployer.stacks(),
         }
 

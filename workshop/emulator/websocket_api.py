@@ -285,12 +285,14 @@ def evaluate_selection_expression(expression: str, body: str) -> str | None:
     Returns None when the expression refers to the body and the body is not a JSON
     object (API Gateway then falls back to ``$default``); a path that is not in the body
     evaluates to ``""`` (``"${request.body.action}-${request.body.nope}"`` → ``"join-"``).
+    A body nested deeper than Python's parser goes counts as not JSON: a client must not
+    be able to crash route selection (AWS documents no nesting limit).
     """
     document: Any = None
     if any(True for _ in _variables(expression)):
         try:
             document = json.loads(body)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return None
         if not isinstance(document, dict):
             return None
@@ -301,7 +303,10 @@ def evaluate_selection_expression(expression: str, body: str) -> str | None:
             return "$"
         return _stringify(_lookup_path(document, variable[len(_BODY_PREFIX) + 1:]))
 
-    return _TOKEN.sub(substitute, expression)
+    try:
+        return _TOKEN.sub(substitute, expression)
+    except RecursionError:  # a selected value nested too deeply to render
+        return None
 
 
 def select_route(table: RouteTable, body: str) -> str | None:

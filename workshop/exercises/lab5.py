@@ -21,7 +21,7 @@ from typing import Any
 
 import boto3
 
-from .. import cloud
+from .. import cloud, faults
 from ..notebook import state_machines, tables
 from ..notebook.checks import Check, CheckFailed, eventually, verdict
 from ..notebook.trivia_bots import AnswerKey
@@ -40,16 +40,22 @@ TASKS = ("AskQuestion", "ScoreAnswers", "AnnounceGameOver")
 LAMBDA_TRANSIENT = ("Lambda.ServiceException", "Lambda.AWSLambdaException",
                     "Lambda.SdkClientException", "Lambda.TooManyRequestsException")
 RACE_LOG = "refused by the write's condition"
+# 5.4's check on the local cloud: how many invocations of AskQuestion's function fail.
+OUTAGE, OUTAGE_ERROR = 2, "Lambda.ServiceException"
 
 
 # -- playing a game ------------------------------------------------------------------------
 
+def _time_scale(deployment: Deployment) -> float:
+    """How fast the deployment's Step Functions clock runs (the local cloud's time scale)."""
+    if deployment.target != "local":
+        return 1.0
+    return float((cloud.status() or {}).get("time_scale") or 1.0)
+
+
 def _waitseconds(deployment: Deployment, real_seconds: float) -> int:
     """The ``waitseconds`` that last about ``real_seconds`` on the deployment's clock."""
-    scale = 1.0
-    if deployment.target == "local":
-        scale = float((cloud.status() or {}).get("time_scale") or 1.0)
-    return max(1, min(300, round(real_seconds / scale)))
+    return max(1, min(300, round(real_seconds / _time_scale(deployment))))
 
 
 def _execution_arn(machine_arn: str, game_id: str) -> str:
@@ -407,6 +413,42 @@ def _catch_problem(name: str, state: Mapping[str, Any], states: Mapping[str, Any
     return None
 
 
+def _outage(deployment: Deployment, task: Mapping[str, Any]) -> faults.Fault | None:
+    """On the local cloud, the next ``OUTAGE`` invocations of the task's function fail with
+    ``Lambda.ServiceException``; on AWS, None (nothing can be injected from here)."""
+    if deployment.target != "local":
+        return None
+    resource = str(task.get("Resource", ""))
+    if ":function:" in resource:
+        return faults.add_error(resource, error=OUTAGE_ERROR, count=OUTAGE)
+    return faults.add_error("TriviaQuestionFunction", error=OUTAGE_ERROR, count=OUTAGE,
+                            stack_name=deployment.report.get("stack_name"))
+
+
+def _backoff(deployment: Deployment, task: Mapping[str, Any], retries: int) -> float:
+    """Seconds a task's first Retrier waits over ``retries`` retries, on the cloud's clock."""
+    retrier = next(iter(task.get("Retry") or []), {})
+    interval = float(retrier.get("IntervalSeconds", 1))
+    rate = float(retrier.get("BackoffRate", 2.0))
+    seconds = sum(interval * rate ** attempt for attempt in range(retries))
+    return seconds * _time_scale(deployment)
+
+
+def _question_or_end(player: Player, timeout: float) -> str | None:
+    """``"question"`` once one came, ``"gameover"`` if the game ended first, else None."""
+    def came() -> str | None:
+        actions = [m.get("action") for m in player.inbox]
+        return next((a for a in actions if a in ("question", "gameover")), None)
+
+    return eventually(came, timeout=timeout)
+
+
+def _failures(execution_arn: str, error: str) -> int:
+    return sum(event["type"] == "LambdaFunctionFailed"
+               and event["lambdaFunctionFailedEventDetails"].get("error") == error
+               for event in state_machines.history(execution_arn))
+
+
 def retries_and_catches(deployment: Deployment) -> Check:
     definition = _definition(deployment)
     states = definition.get("States", {})
@@ -427,10 +469,34 @@ def retries_and_catches(deployment: Deployment) -> Check:
     games_table = boto3.resource("dynamodb").Table(deployment.output("TriviaGamesTableName"))
     with _table(deployment, "ann", "bob") as table:
         table.new_game()
-        arn = _start(deployment, table, waitseconds=_waitseconds(deployment, 1.5), count=3)
-        name = arn.rsplit(":", 1)[-1]
-        for player in table.players:
-            player.wait_for("question", timeout=FLOW)
+        # On the local cloud, Lambda "fails" twice when AskQuestion first invokes it, as in
+        # an outage: the Retry is seen at work, not only read. (AWS cannot be asked to.)
+        fault = _outage(deployment, states["AskQuestion"])
+        try:
+            arn = _start(deployment, table, waitseconds=_waitseconds(deployment, 1.5), count=3)
+            name = arn.rsplit(":", 1)[-1]
+            for player in table.players:
+                came = _question_or_end(player, FLOW + _backoff(
+                    deployment, states["AskQuestion"], OUTAGE if fault else 0))
+                if came != "question" and fault is not None:
+                    return verdict(False, "", f"AskQuestion met {OUTAGE} × {OUTAGE_ERROR} "
+                                              "(injected by this check, as a Lambda outage "
+                                              f"would be) and {player.name} got "
+                                              f"{came or 'nothing'} instead of a question: "
+                                              f"its Retry must try again at least {OUTAGE} "
+                                              f"times. Look at execution {name}'s history")
+                if came != "question":
+                    return verdict(False, "", f"the game's first question never reached "
+                                              f"{player.name} (got {came or 'nothing'}): "
+                                              f"look at execution {name}'s history")
+        finally:
+            if fault is not None:
+                fault.clear()
+        met = _failures(arn, OUTAGE_ERROR) if fault is not None else 0
+        if fault is not None and met != OUTAGE:
+            return verdict(False, "", f"{OUTAGE} × {OUTAGE_ERROR} were injected into "
+                                      f"AskQuestion's function, but execution {name} met "
+                                      f"{met}: look at its history")
         # The game item vanishes while the players think: ScoreAnswers cannot score.
         games_table.delete_item(Key={"gameId": table.game_id, "connectionId": "#game"})
         described = state_machines.wait(arn, timeout=3 * FLOW)
@@ -452,8 +518,10 @@ def retries_and_catches(deployment: Deployment) -> Check:
             return verdict(False, "", f"execution {name} ended {described['status']} at "
                                       f"{path[-1]}: after EndGameAfterError it should end in "
                                       "the Fail state GameFailed")
+        retried = (f"AskQuestion met {OUTAGE} injected {OUTAGE_ERROR}s and retried "
+                   "them; " if fault is not None else "")
         return verdict(True, "every task retries Lambda's transient errors and catches the "
-                             f"rest; when ScoreAnswers failed, the players were told "
+                             f"rest; {retried}when ScoreAnswers failed, the players were told "
                              f"{told['ann']!r} and gameover, and {name} ended in GameFailed",
                        "")
 

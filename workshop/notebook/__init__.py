@@ -18,6 +18,7 @@ lab cell is one call into it:
 * :mod:`.trivia_panel` — an ipywidgets trivia game for one player, drivable from code;
 * :mod:`.trivia_bots` — the trivia requests, and bots that answer with a chosen accuracy;
 * :mod:`.state_machines` — Step Functions executions: start, wait, history, path taken;
+* :mod:`.faults`     — injected Lambda errors, to watch a Retry and a Catch work;
 * :mod:`.asl_mermaid` — a state machine's ASL drawn as a Mermaid flowchart;
 * :mod:`.lottery`    — the employee pool, draws, the SNS inbox and the fairness experiment;
 * :mod:`.cleanup`    — deleting the stacks and the log groups they leave behind.
@@ -31,5 +32,5 @@ itself loads nothing heavy.
 from __future__ import annotations
 
 __all__ = ["asl_mermaid", "battle_panel", "checks", "cleanup", "crowd", "diagrams", "events",
-           "inbox", "lottery", "matchmaking_report", "message_log", "progress", "show",
+           "faults", "inbox", "lottery", "matchmaking_report", "message_log", "progress", "show",
            "state_machines", "tables", "target", "trivia_bots", "trivia_panel"]

@@ -27,6 +27,7 @@ __all__ = [
     "forget",
     "read_message",
     "remember",
+    "refusal",
     "reply",
     "send",
     "send_to_user",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 USER_INDEX = "user_id-index"
+# An error's reason quotes what the player sent; this much is plenty to recognise it.
+MAX_REASON_LENGTH = 200
 # What dispatch() calls: route(event, user_id, message).
 Route = Callable[[dict, str, dict], None]
 
@@ -143,14 +146,32 @@ def read_message(event: dict) -> dict:
     """The message of a MESSAGE event as a dict; Rejected if it is not a JSON object."""
     body = event.get("body") or ""
     try:
-        if event.get("isBase64Encoded"):  # a binary frame
+        if event.get("isBase64Encoded"):  # an integration set to CONVERT_TO_BINARY
             body = base64.b64decode(body, validate=True)
         message = json.loads(body)
     except (binascii.Error, ValueError):
         raise Rejected("the message is not JSON") from None
+    except RecursionError:  # [[[[...]]]] thousands deep: more than Python's parser takes
+        raise Rejected("the message is nested too deeply") from None
     if not isinstance(message, dict):
         raise Rejected('the message must be a JSON object like {"action": "joinroom"}')
+    try:
+        # JSON may spell half a surrogate pair ("\ud800"), which is no character at all:
+        # DynamoDB, print() and the players' pages could not store or show it.
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Rejected("the message is not valid Unicode text (a lone surrogate)") from None
+    except RecursionError:
+        raise Rejected("the message is nested too deeply") from None
     return message
+
+
+def refusal(reason: str) -> dict:
+    """The error message a player gets; a long reason (it may quote what the player sent)
+    is cut, so the reply stays far below API Gateway's 128 KB message quota."""
+    if len(reason) > MAX_REASON_LENGTH:
+        reason = reason[:MAX_REASON_LENGTH - 1] + "…"
+    return {"action": "error", "data": reason}
 
 
 def dispatch(event: dict, routes: Mapping[str, Route], *,
@@ -170,6 +191,8 @@ def dispatch(event: dict, routes: Mapping[str, Route], *,
             raise Rejected("this connection is unknown: reconnect")
         routes[request["routeKey"]](event, user_id, message)
     except (Rejected, *errors) as error:
-        print(f"rejected {request['routeKey']} from {request['connectionId']}: {error}")
-        reply(event, {"action": "error", "data": str(error)})
+        message = refusal(str(error))
+        print(f"rejected {request['routeKey']} from {request['connectionId']}: "
+              f"{message['data']}")
+        reply(event, message)
     return {"statusCode": 200}
