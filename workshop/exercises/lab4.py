@@ -16,6 +16,7 @@ from typing import Any
 
 from ..notebook.checks import (
     Check,
+    CheckFailed,
     eventually,
     room_item,
     room_of,
@@ -32,22 +33,6 @@ NOT_IN_A_ROOM = "you are not in a room"
 # How many rooms the exactly-once check plays at once, and for how long it waits.
 RACE_ROOMS, RACE_ROUNDS = 10, 2
 _WAIT = 10.0
-
-
-class _Blocked(Exception):
-    """Something this check needs (another exercise, or lab 3) does not work yet."""
-
-
-def _checked(check: Any) -> Any:
-    """Turn a :class:`_Blocked` into a failing verdict that says what to do first."""
-    def run(deployment: Deployment) -> Check:
-        try:
-            return check(deployment)
-        except _Blocked as blocked:
-            return verdict(False, "", str(blocked))
-    run.__name__ = check.__name__
-    run.__doc__ = check.__doc__
-    return run
 
 
 @contextmanager
@@ -74,11 +59,11 @@ def _match(first: Player, second: Player) -> str:
         peers = (first.wait_for("peer_player_id", timeout=_WAIT)["data"],
                  second.wait_for("peer_player_id", timeout=_WAIT)["data"])
     except PlayerTimeout as error:
-        raise _Blocked(f"the check could not match two players ({error}): joinroom "
-                       "(lab 3) has to work first") from None
+        raise CheckFailed(f"the check could not match two players ({error}): joinroom "
+                          "(lab 3) has to work first") from None
     if peers != (second.user_id, first.user_id):
-        raise _Blocked(f"joinroom matched the check's players with {peers}, not with each "
-                       "other: run the check again")
+        raise CheckFailed(f"joinroom matched the check's players with {peers}, not with each "
+                          "other: run the check again")
     return str(room)
 
 
@@ -97,8 +82,8 @@ def _unrouted(player: Player, action: str) -> None:
     """Stop the check if ``action`` went to $default: its route (4.1) is missing."""
     if any(str(m.get("data", "")).startswith(f'unknown action "{action}"')
            for m in player.messages("error")):
-        raise _Blocked(f"{action!r} reached $default ('unknown action'): there is no route "
-                       f"{action} yet — do exercise 4.1 first")
+        raise CheckFailed(f"{action!r} reached $default ('unknown action'): there is no route "
+                          f"{action} yet — do exercise 4.1 first")
 
 
 def _first_answer(player: Player, timeout: float = _WAIT) -> dict[str, Any] | None:
@@ -239,8 +224,8 @@ def _race_round(deployment: Deployment, rooms: int) -> tuple[int, list[str], lis
         pairs = crowd.pairs()
         if len(pairs) < rooms:
             problems = "; ".join(report.problems()) or f"only {len(pairs)} rooms"
-            raise _Blocked(f"{2 * rooms} players joined, but not in {rooms} rooms of two "
-                           f"({problems}): joinroom (lab 3) has to work first")
+            raise CheckFailed(f"{2 * rooms} players joined, but not in {rooms} rooms of two "
+                              f"({problems}): joinroom (lab 3) has to work first")
         _all_at_once(crowd, "die")
         eventually(lambda: all(p.messages("battle_settlement") for p in crowd), timeout=_WAIT)
         time.sleep(1.0)                 # a second, wrong settlement on its way is caught too
@@ -292,7 +277,7 @@ EXERCISES = [
         "An `AWS::ApiGatewayV2::Route` with `ApiId: !Ref MainEntry`, `RouteKey: syncscore` "
         "(the message's `action`), `AuthorizationType: NONE` and `Target: !Sub "
         "integrations/${BattleIntegration}`; three of them.",
-        _checked(routes)),
+        routes),
     Exercise(
         "4.2", "Relay the score",
         "In `battle/app.py`, `sync_score` must keep the player's score in the room item "
@@ -302,7 +287,7 @@ EXERCISES = [
         "`ExpressionAttributeNames={\"#player\": user_id}` and `ConditionExpression=\"phase "
         "= :playing\"` (a finished battle keeps its scores); then "
         "`connections.send_to_user(event, opponent, {...})`.",
-        _checked(relay_score)),
+        relay_score),
     Exercise(
         "4.3", "Attack",
         "In `battle/app.py`, `attack` must freeze the opponent: send it `{\"action\": "
@@ -311,7 +296,7 @@ EXERCISES = [
         "`battle_rules.check_attack(load_battle(user_id), user_id)` applies the rules and "
         "returns the opponent. `connections.send_to_user` returns False when nobody is "
         "connected: raise `BattleError(\"your opponent is not connected\")` then.",
-        _checked(attack)),
+        attack),
     Exercise(
         "4.4", "Settle exactly once",
         "In `battle/app.py`, `add_death` reads the room and then writes the death, so two "
@@ -322,5 +307,5 @@ EXERCISES = [
         "ExpressionAttributeValues={\":player\": {player}, \":user\": player, \":playing\": "
         "PLAYING}, ReturnValues=\"ALL_NEW\")[\"Attributes\"]`; a "
         "`ConditionalCheckFailedException` means \"already dead\": return None.",
-        _checked(settle_once)),
+        settle_once),
 ]

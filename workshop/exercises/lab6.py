@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 
 from ..notebook import lottery, state_machines, tables
-from ..notebook.checks import Check, verdict
+from ..notebook.checks import Check, CheckFailed, verdict
 from .catalog import SOLUTIONS, Exercise
 from .json_parts import ABSENT, Part
 from .runner import Deployment
@@ -35,20 +35,6 @@ _RECORD_BRANCH = _REFERENCE["States"][PARALLEL]["Branches"][1]
 # A marker state of the redraw check's own machine: the Choice went to the state it names.
 _WENT_TO = "WentTo"
 _EMPLOYEE_FIELDS = ("employee_id", "name", "lottery_serial", "department")
-
-
-class _Blocked(Exception):
-    """Something the check needs does not work yet; the message says what."""
-
-
-def _checked(check: Any) -> Any:
-    def run(deployment: Deployment) -> Check:
-        try:
-            return check(deployment)
-        except _Blocked as blocked:
-            return verdict(False, "", str(blocked))
-    run.__name__, run.__doc__ = check.__name__, check.__doc__
-    return run
 
 
 def _fresh_pool(deployment: Deployment) -> tuple[str, str]:
@@ -68,10 +54,10 @@ def _draw(deployment: Deployment, payload: Mapping[str, Any]) -> dict[str, Any]:
     except state_machines.ExecutionTimeout:
         boto3.client("stepfunctions").stop_execution(executionArn=arn, error="CheckTimeout")
         draws = state_machines.path(arn).count("Random Select Winners")
-        raise _Blocked(f"the draw {payload} was still running after 60 s, after {draws} draws: "
-                       "its Choice sends a refused draw back to Random Select Winners every "
-                       "time. Draw only among those who have not won (6.2), and bound the "
-                       "redraws (6.3)") from None
+        raise CheckFailed(f"the draw {payload} was still running after 60 s, after {draws} draws: "
+                          "its Choice sends a refused draw back to Random Select Winners every "
+                          "time. Draw only among those who have not won (6.2), and bound the "
+                          "redraws (6.3)") from None
 
 
 def _failure(execution: Mapping[str, Any]) -> str:
@@ -257,7 +243,7 @@ EXERCISES = [
         "\"MessageAttributes\": {\"draw_id\": {\"DataType\": \"String\", \"StringValue.$\": "
         "\"$.draw_id\"}}}, \"End\": true}}}`; then `\"ResultSelector\": {\"announced.$\": "
         "\"$[0]\", \"recorded.$\": \"$[1]\"}`.",
-        _checked(announce_and_record),
+        announce_and_record,
         json_parts={ASL: (
             Part(("States", PARALLEL, "Comment"),
                  "Exercise 6.1: this only records the winners. Add a first branch that "
@@ -274,7 +260,7 @@ EXERCISES = [
         "`candidates = eligible(pool, past_winners)`; if `count > len(candidates)`, raise "
         "`NotEnoughEligibleEmployees(count, len(candidates))`; else `return "
         "rng.sample(candidates, count)`: one sample without replacement, no loop.",
-        _checked(fair_draw)),
+        fair_draw),
     Exercise(
         "6.3", "Bound the redraw",
         "In `statemachines/lottery.asl.json`, the Choice `Winners Still Eligible?` sends a "
@@ -285,7 +271,7 @@ EXERCISES = [
         "\"Announce And Record\"}`, then `{\"Variable\": \"$.attempt\", \"NumericLessThan\": "
         "3, \"Next\": \"Random Select Winners\"}`; `\"Default\": \"Redraws Exhausted\"`, a "
         "state `{\"Type\": \"Fail\", \"Error\": \"RedrawLimitReached\", \"Cause\": \"...\"}`.",
-        _checked(redraw_bounded),
+        redraw_bounded,
         json_parts={ASL: (
             Part(("States", CHOICE), {
                 "Type": "Choice",
