@@ -59,10 +59,12 @@ class Report:
 
 async def matchmaking(url: str, *, players: int, rooms_table: str | None = None,
                       prefix: str | None = None, fight: bool = False,
-                      seed: int | None = None) -> Report:
+                      seed: int | None = None, clear_rooms: bool = False) -> Report:
     """``players`` (an even number) connect, all send ``joinroom`` at once, and must be
     paired exactly once; with ``fight``, every pair then battles and both die at once,
-    and every battle must settle exactly once. ``rooms_table`` also checks the table.
+    and every battle must settle exactly once. ``rooms_table`` also checks the table;
+    ``clear_rooms`` then deletes the crowd's rooms, as a long-running game would clear
+    finished battles away (a soak measures the cloud's memory, not the game's data).
     """
     if players % 2:
         raise ValueError(f"an even crowd pairs up completely; {players} players do not")
@@ -97,16 +99,18 @@ async def matchmaking(url: str, *, players: int, rooms_table: str | None = None,
         report.figures["messages per second"] = messages / max(last - began - reading, 1e-9)
         if fight and rooms_table and not report.problems:
             report.problems += _settled_in_table(rooms_table, bots)
+        if rooms_table and clear_rooms:
+            _delete_rooms(rooms_table, bots)
         report.figures["errors"] = sum(len(bot.errors()) for bot in bots)
         report.figures["players"] = players
     return report
 
 
 async def battles(url: str, *, players: int, rooms_table: str | None = None,
-                  seed: int | None = None) -> Report:
+                  seed: int | None = None, clear_rooms: bool = False) -> Report:
     """:func:`matchmaking` with ``fight``: join, pair, fight, settle exactly once."""
     return await matchmaking(url, players=players, rooms_table=rooms_table, fight=True,
-                             seed=seed)
+                             seed=seed, clear_rooms=clear_rooms)
 
 
 async def _fight(crowd: Crowd, bots: Sequence[Bot], rng: random.Random) -> list[str]:
@@ -160,6 +164,13 @@ def _rooms_agree(table_name: str, bots: Sequence[Bot]) -> list[str]:
             problems.append(f"room {told} does not list {bot.user_id}")
     problems += [f"ticket {t} was handed out {n} times" for t, n in tickets.items() if n > 1]
     return problems
+
+
+def _delete_rooms(table_name: str, bots: Sequence[Bot]) -> None:
+    names = {m["data"] for bot in bots for m in bot.messages("joinroom")}
+    with boto3.resource("dynamodb").Table(table_name).batch_writer() as batch:
+        for name in names:
+            batch.delete_item(Key={"pk": f"room#{name}"})
 
 
 def _settled_in_table(table_name: str, bots: Sequence[Bot]) -> list[str]:
