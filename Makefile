@@ -45,7 +45,7 @@ bench: $(STAMP)
 ## lint: ruff on the code, cfn-lint on the template
 lint: $(STAMP)
 	$(BIN)/ruff check workshop tests benchmarks solutions
-	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml; fi
+	@if [ -f template.yaml ]; then $(BIN)/cfn-lint template.yaml website.yaml; fi
 
 down: $(STAMP)
 	$(BIN)/python -m workshop down --port $(PORT)

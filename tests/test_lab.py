@@ -85,3 +85,14 @@ def test_cli_catch_up(cloud: dict) -> None:
     assert caught_up.returncode == 0, caught_up.stderr
     assert "created  ConnectionsTable" in caught_up.stdout
     assert "EchoRoute" not in caught_up.stdout
+
+
+def test_policies_without_takes_one_policy_away_and_reads_only() -> None:
+    before = TEMPLATE.read_text()
+    kept = lab.policies_without("EchoFunction", "DynamoDBCrudPolicy", template=TEMPLATE)
+    assert len(kept) == 1 and "Statement" in kept[0]
+    assert TEMPLATE.read_text() == before
+    with pytest.raises(lab.LabError, match="none of the policies SNSPublishMessagePolicy"):
+        lab.policies_without("EchoFunction", "SNSPublishMessagePolicy", template=TEMPLATE)
+    with pytest.raises(lab.LabError, match="NoSuchFunction is not a resource"):
+        lab.policies_without("NoSuchFunction", "DynamoDBCrudPolicy", template=TEMPLATE)

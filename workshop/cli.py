@@ -33,17 +33,73 @@ def cmd_up(args: argparse.Namespace) -> int:
         argv = ["--port", str(cloud.settings(port=args.port).port)]
         if args.time_scale is not None:
             argv += ["--time-scale", str(args.time_scale)]
+        if args.host is not None:
+            argv += ["--host", args.host]
+        if args.iam is not None:
+            argv += ["--iam", args.iam]
         return server.main(argv)
     started = time.perf_counter()
-    state = cloud.up(port=args.port, time_scale=args.time_scale)
+    iam = None if args.iam is None else args.iam == "on"
+    state = cloud.up(port=args.port, time_scale=args.time_scale, host=args.host, iam=iam)
     took = time.perf_counter() - started
     note = "" if state["uptime_seconds"] > took + 1 else f" (ready in {took:.2f} s)"
     print(f"local cloud running at {state['endpoint']}, pid {state['pid']}, "
           f"time scale {state['time_scale']:g}{note}")
+    print(_exposure(state))
+    print(_iam(state))
+    if args.iam is not None and state.get("iam") != args.iam:
+        print(f"note: it was already running with IAM checks {state.get('iam')}; run "
+              "`python -m workshop down` first to change --iam")
     if args.time_scale is not None and state["time_scale"] != args.time_scale:
         print(f"note: it was already running with time scale {state['time_scale']:g}; "
               "run `python -m workshop down` first to change it")
+    exposed = (state.get("security") or {}).get("exposed")
+    if args.host is not None and exposed != args.host:
+        where = f"exposed on {exposed}" if exposed else "on loopback only"
+        print(f"note: it was already running {where}; run `python -m workshop down` first "
+              "to change --host")
+    if exposed:
+        _print_room_pages(state, stack_name="workshop", port=args.port)
     return 0
+
+
+def _print_room_pages(state: dict[str, Any] | None, *, stack_name: str,
+                      port: int | None) -> None:
+    """Class play: the pages' addresses as the other machines in the room reach them."""
+    from . import website
+
+    exposed = ((state or {}).get("security") or {}).get("exposed")
+    if not exposed:
+        return
+    site = website.outputs(stack_name=stack_name, target="local", port=port)
+    if not site:
+        print(f"the game's pages are not published yet: `python -m workshop deploy` does it, "
+              f"then `python -m workshop outputs` prints their addresses on {exposed}")
+        return
+    print(f"for the room (class play on {exposed}):")
+    for name, url in website.room_urls(site, host=exposed).items():
+        print(f"  {name:13}  {url}")
+
+
+def _iam(state: dict[str, Any]) -> str:
+    """Whether IAM is enforced (``up`` and ``status`` print it)."""
+    if state.get("iam") == "off":
+        return ("IAM: off (--iam off): functions and state machines may call anything, "
+                "whatever their roles allow")
+    return ("IAM: on: functions and state machines may do only what their roles allow, "
+            "as on AWS (`up --iam off` lifts it)")
+
+
+def _exposure(state: dict[str, Any]) -> str:
+    """What the running cloud serves to whom (``up`` and ``status`` print it)."""
+    security = state.get("security") or {}
+    line = ("security: AWS APIs need SigV4 signatures with this installation's keys "
+            "(`python -m workshop env`), the admin API its token; both answer on loopback "
+            "only and to no web page (no CORS)")
+    if security.get("exposed"):
+        line += (f"\nclass play: http://{security['exposed']}:{state.get('port')} serves the "
+                 "game only (WebSocket connections and websites)")
+    return line
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -67,6 +123,8 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"open WebSocket connections: {state['connections']}")
     if state.get("faults"):
         print(f"faults injected: {state['faults']} (see `python -m workshop fault list`)")
+    print(_exposure(state))
+    print(_iam(state))
     return 0
 
 
@@ -82,13 +140,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         # The reference solution of every lab before this one.
         template = lab.write(args.lab - 1, stack_name=args.stack_name, template=template)
     if args.target == "aws":
-        _print_outputs(aws_target.deploy(template, stack_name=args.stack_name,
-                                         parameters=parameters)["outputs"])
+        outputs = aws_target.deploy(template, stack_name=args.stack_name,
+                                    parameters=parameters)["outputs"]
+        _print_outputs({**outputs, **_publish_pages(args, outputs)})
         return 0
     report = cloud.deploy(template, stack_name=args.stack_name, parameters=parameters,
                           port=args.port)
+    pages = _publish_pages(args, report["outputs"])
     if args.json:
-        _print_json(report)
+        _print_json({**report, "website": pages})
         return 0
     for verb in ("created", "updated", "deleted"):
         for logical_id in report[verb]:
@@ -98,8 +158,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     print(f"stack {report['stack_name']} deployed in {report['seconds']:.2f} s "
           f"({len(report['created'])} created, {len(report['updated'])} updated, "
           f"{len(report['deleted'])} deleted, {len(report['unchanged'])} unchanged)")
-    _print_outputs(report["outputs"])
+    _print_outputs({**report["outputs"], **pages})
+    if pages:
+        _print_room_pages(cloud.status(port=args.port), stack_name=args.stack_name,
+                          port=args.port)
     return 0
+
+
+def _publish_pages(args: argparse.Namespace, outputs: dict[str, str]) -> dict[str, str]:
+    """After a game stack (one with a WebSocketURL), its web pages: the website stack."""
+    if args.no_website or "WebSocketURL" not in outputs:
+        return {}
+    from . import website
+
+    return website.publish(stack_name=args.stack_name, target=args.target, port=args.port,
+                           game_outputs=outputs)
 
 
 def _parse_parameter(text: str) -> tuple[str, str]:
@@ -118,11 +191,17 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
+    from . import website
+
     outputs = cloud.outputs(stack_name=args.stack_name, port=args.port)
+    outputs.update(website.outputs(stack_name=args.stack_name, target="local",
+                                   port=args.port) or {})
     if args.json:
         _print_json(outputs)
     else:
         _print_outputs(outputs)
+        _print_room_pages(cloud.status(port=args.port), stack_name=args.stack_name,
+                          port=args.port)
     return 0
 
 
@@ -158,12 +237,82 @@ def _physical_function_name(function: str, stack_name: str, port: int | None) ->
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    from . import website
+
+    # The pages first: their bucket must be emptied before its stack can go.
+    pages = website.delete(stack_name=args.stack_name, target=args.target, port=args.port)
+    also = (f"website {website.site_stack_name(args.stack_name)} deleted too, with its pages"
+            if pages else None)
     if args.target == "aws":
         aws_target.delete(args.stack_name)
+        if also:
+            print(also)
         return 0
     report = cloud.delete(stack_name=args.stack_name, port=args.port)
     print(f"stack {args.stack_name} deleted: {len(report['deleted'])} resources")
+    if also:
+        print(also)
     return 0
+
+
+def cmd_room(args: argparse.Namespace) -> int:
+    from . import room, website
+
+    exposed = None
+    if args.target == "aws":
+        game_outputs = aws_target.outputs(args.stack_name)
+    else:
+        state = cloud.status(port=args.port)
+        if state is None:
+            raise cloud.CloudError("no local cloud is running: `python -m workshop up --host "
+                                   "<this machine's address>`, then deploy the game")
+        exposed = (state.get("security") or {}).get("exposed")
+        if not exposed:
+            print("note: the local cloud answers on loopback only, so only this machine can "
+                  "join; for the room run `python -m workshop down`, `python -m workshop up "
+                  "--host <this machine's address>` and deploy again")
+        game_outputs = cloud.outputs(stack_name=args.stack_name, port=args.port)
+    site = website.outputs(stack_name=args.stack_name, target=args.target, port=args.port)
+    game = room.host_game(room.room_addresses(game_outputs, site, exposed=exposed),
+                          host_name=args.host_name)
+    try:
+        print(room.join_instructions(game), flush=True)
+        _gather_players(game, start_when=args.start_when)
+        game.start(questions=args.questions, wait_seconds=args.wait)
+        print(f"started with {len(game.players())} players: {args.questions} questions, "
+              f"{args.wait} s each", flush=True)
+        shown = 0
+        while not game.over:
+            for question in game.asked()[shown:]:
+                shown += 1
+                print(f"  question {shown}: {question.get('question')}", flush=True)
+            time.sleep(0.1)
+        board = game.wait_until_over(timeout=args.questions * (args.wait + 30) + 60)
+        print("leaderboard:")
+        print(room.leaderboard_text(board))
+    finally:
+        game.close()
+    return 0
+
+
+def _gather_players(game: Any, *, start_when: int | None) -> None:
+    """Print players as they join; return on Enter (or once ``start_when`` have joined)."""
+    import threading
+
+    pressed = threading.Event()
+    if start_when is None:
+        print("press Enter to start the game once everyone has joined", flush=True)
+        threading.Thread(target=lambda: (sys.stdin.readline(), pressed.set()),
+                         daemon=True).start()
+    seen: set[str] = set()
+    while True:
+        for name in game.players():
+            if name not in seen:
+                seen.add(name)
+                print(f"  joined: {name}", flush=True)
+        if seen and (pressed.is_set() or (start_when is not None and len(seen) >= start_when)):
+            return
+        time.sleep(0.2)
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
@@ -173,6 +322,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_env(args: argparse.Namespace) -> int:
+    # A session token or profile left from real AWS would be sent with these keys: refused.
+    print("unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_PROFILE")
     for key, value in cloud.environment(cloud.settings(port=args.port)).items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
@@ -293,6 +444,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--time-scale", type=float,
                     help="multiply Step Functions waits, retries and schedules (e.g. 0.01)")
     up.add_argument("--foreground", action="store_true", help="run in this terminal")
+    up.add_argument("--host", metavar="ADDR", help="class play: also serve the game (WebSocket "
+                    "connections and websites, never the AWS or admin APIs) on this address")
+    up.add_argument("--iam", choices=["on", "off"],
+                    help="functions and state machines may do only what their IAM roles "
+                    "allow (default on, as on AWS; off for an app not ready for it)")
     add("down", cmd_down, "stop the local cloud and its Lambda workers")
     add("status", cmd_status, "is the local cloud running, and what is deployed").add_argument(
         "--json", action="store_true")
@@ -302,6 +458,8 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--lab", type=int, metavar="N",
                         help="catch up: deploy the reference solution of every lab before N")
     deploy.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
+    deploy.add_argument("--no-website", action="store_true",
+                        help="do not publish the game's web pages (the website stack)")
     deploy.add_argument("--json", action="store_true")
     add("outputs", cmd_outputs, "print the stack's outputs", stack).add_argument(
         "--json", action="store_true")
@@ -310,6 +468,15 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", type=float, default=60.0, metavar="MINUTES")
     delete = add("delete", cmd_delete, "delete a stack and every resource it made", stack)
     delete.add_argument("--target", choices=["local", "aws"], default="local")
+    room = add("room", cmd_room, "class play: host one trivia game for the whole room, "
+               "with a leaderboard at the end", stack)
+    room.add_argument("--target", choices=["local", "aws"], default="local")
+    room.add_argument("--questions", type=int, default=5, metavar="N")
+    room.add_argument("--wait", type=int, default=20, metavar="SECONDS",
+                      help="to answer each question")
+    room.add_argument("--host-name", default="Host", help="the host's name in the game")
+    room.add_argument("--start-when", type=int, metavar="N",
+                      help="start once N players have joined (default: when you press Enter)")
     add("reset", cmd_reset, "delete everything deployed and stored; keep running")
     add("env", cmd_env, 'print shell exports: eval "$(python -m workshop env)"')
     add("demo", cmd_demo, "bots play the finished game on the local cloud, with a transcript")

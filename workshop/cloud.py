@@ -23,13 +23,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .emulator.credentials import (
+    ADMIN_TOKEN_HEADER,
+    CredentialsError,
+    CredentialStore,
+    credentials_path,
+)
 from .emulator.settings import SERVER_NAME, Settings
 from .errors import WorkshopError
 
 __all__ = [
     "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
     "outputs", "stack", "delete", "reset", "environment", "use_local_cloud", "private_cloud",
-    "restart_note",
+    "restart_note", "credentials",
 ]
 
 
@@ -46,16 +52,43 @@ class DeployFailed(CloudError):
 _seen: dict[int, dict[str, Any]] = {}
 
 
-def settings(*, port: int | None = None, time_scale: float | None = None) -> Settings:
-    return Settings.from_env(port=port, time_scale=time_scale)
+def settings(*, port: int | None = None, time_scale: float | None = None,
+             public_host: str | None = None, iam: bool | None = None) -> Settings:
+    return Settings.from_env(port=port, time_scale=time_scale, public_host=public_host,
+                             iam=iam)
+
+
+def credentials(s: Settings) -> CredentialStore:
+    """This installation's credentials (made now if none exist and no cloud runs)."""
+    if not credentials_path(s.home).exists() and _listening(s):
+        raise _missing_while_running(s)
+    return CredentialStore.load(s.home, account_id=s.account_id, create=True)
+
+
+def _missing_while_running(s: Settings) -> CredentialsError:
+    return CredentialsError(
+        f"{credentials_path(s.home)} is missing, but a local cloud is running on port "
+        f"{s.port} with the credentials it had: stop it (`python -m workshop down`) and "
+        "start it again (`python -m workshop up`) to make new ones")
+
+
+def _listening(s: Settings) -> bool:
+    try:
+        with socket.create_connection((s.host, s.port), timeout=2.0):
+            return True
+    except OSError:
+        return False
 
 
 def _request(s: Settings, method: str, path: str, body: Any = None,
              timeout: float = 60.0) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        s.endpoint_url + path, data=data, method=method,
-        headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if credentials_path(s.home).exists():  # else the cloud answers 401, explained by status()
+        headers[ADMIN_TOKEN_HEADER] = CredentialStore.load(
+            s.home, account_id=s.account_id).installation.admin_token
+    request = urllib.request.Request(s.endpoint_url + path, data=data, method=method,
+                                     headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -81,10 +114,25 @@ def status(*, port: int | None = None) -> dict[str, Any] | None:
         raise CloudError(in_use) from None
     except ValueError:   # something answered, but not with JSON
         raise CloudError(in_use) from None
-    if code != 200 or not isinstance(body, dict) or body.get("server") != SERVER_NAME:
+    if not isinstance(body, dict) or body.get("server") != SERVER_NAME:
+        raise CloudError(in_use)
+    if code in (401, 403) and body.get("refused") == "token":
+        raise _token_refused(s)
+    if code != 200:
         raise CloudError(in_use)
     _seen[s.port] = {"pid": body.get("pid"), "stacks": list(body.get("stacks") or [])}
     return body
+
+
+def _token_refused(s: Settings) -> CredentialsError:
+    path = credentials_path(s.home)
+    if not path.exists():
+        return _missing_while_running(s)
+    return CredentialsError(
+        f"the local cloud on port {s.port} refuses the admin token in {path}: it was "
+        "started with another WORKSHOP_HOME, or that file was replaced since; stop it "
+        f"(`python -m workshop down` with its WORKSHOP_HOME, or end the process on port "
+        f"{s.port}) and run `python -m workshop up`")
 
 
 def restart_note(before: dict[str, Any] | None, now: dict[str, Any]) -> str | None:
@@ -136,18 +184,27 @@ def _clear_stale_pid_file(s: Settings) -> None:
     s.pid_file.unlink(missing_ok=True)
 
 
-def up(*, port: int | None = None, time_scale: float | None = None,
-       timeout: float = 60.0) -> dict[str, Any]:
-    """Start the local cloud in the background, or return the one already running."""
-    s = settings(port=port, time_scale=time_scale)
+def up(*, port: int | None = None, time_scale: float | None = None, host: str | None = None,
+       iam: bool | None = None, timeout: float = 60.0) -> dict[str, Any]:
+    """Start the local cloud in the background, or return the one already running.
+
+    ``host`` (class play) also serves the game, and only the game, on that address.
+    ``iam`` False lets functions and state machines call anything, whatever their roles
+    allow (default: on, as on AWS; or ``WORKSHOP_IAM``).
+    """
+    s = settings(port=port, time_scale=time_scale, public_host=host, iam=iam)
     before = _seen.get(s.port)
     running = status(port=s.port)
     if running:
         return _noting_restart(before, running)
     _clear_stale_pid_file(s)
     s.home.mkdir(parents=True, exist_ok=True)
+    credentials(s)  # made (or checked: owner-only) before the cloud reads them
     command = [sys.executable, "-m", "workshop.emulator.server", "--port", str(s.port),
                "--time-scale", repr(s.time_scale), "--pid-file", str(s.pid_file)]
+    if s.public_host:
+        command += ["--host", s.public_host]
+    command += ["--iam", "on" if s.iam else "off"]
     with open(s.log_file, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -187,7 +244,18 @@ def down(*, port: int | None = None, timeout: float = 15.0) -> bool:
     """Stop the local cloud and its Lambda workers; False if none was running."""
     s = settings(port=port)
     pid = _read_pid(s)
-    running = status(port=s.port)
+    try:
+        running = status(port=s.port)
+    except CredentialsError:
+        # It will not take our token (its credentials are gone or others): the pid file
+        # says which process it is, and SIGTERM stops it as cleanly as the admin call.
+        if pid is None or not _alive(pid):
+            raise CloudError(f"the local cloud on port {s.port} refuses this installation's "
+                             f"admin token and {s.pid_file} does not name it: end the "
+                             f"process listening on port {s.port} (`fuser -k {s.port}/tcp`)"
+                             ) from None
+        os.kill(pid, signal.SIGTERM)
+        running = None
     if running:
         pid = running["pid"]
         _request(s, "POST", "/_workshop/shutdown", body={})
@@ -255,8 +323,8 @@ def environment(s: Settings) -> dict[str, str]:
         "AWS_ENDPOINT_URL": s.endpoint_url,
         "AWS_REGION": s.region,
         "AWS_DEFAULT_REGION": s.region,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        # This installation's own keys: the local cloud refuses any others.
+        **credentials(s).environment(),
         "WORKSHOP_PORT": str(s.port),
     }
 
@@ -284,7 +352,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def private_cloud(*, time_scale: float | None = None) -> Iterator[dict[str, Any]]:
+def private_cloud(*, time_scale: float | None = None, iam: bool | None = None
+                  ) -> Iterator[dict[str, Any]]:
     """A throwaway local cloud on a free port with its own state folder.
 
     For tests and benchmarks: it never touches a learner's cloud. While it runs, this
@@ -295,7 +364,7 @@ def private_cloud(*, time_scale: float | None = None) -> Iterator[dict[str, Any]
         os.environ["WORKSHOP_HOME"] = home
         os.environ["WORKSHOP_PORT"] = str(_free_port())
         try:
-            state = up(time_scale=time_scale)
+            state = up(time_scale=time_scale, iam=iam)
             use_local_cloud()
             yield state
         finally:

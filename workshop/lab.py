@@ -28,7 +28,7 @@ from .errors import WorkshopError
 from .exercises import regions
 
 __all__ = ["LabError", "TEMPLATE", "select", "write", "deploy", "catch_up", "resource_yaml",
-           "handler_source", "lab_of"]
+           "handler_source", "lab_of", "policies_without"]
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 _PATH_PROPERTIES = ("CodeUri", "DefinitionUri", "ContentUri")
@@ -175,6 +175,21 @@ def _resource_blocks(text: str) -> dict[str, str]:
     if name:
         blocks[name] = "\n".join(current).rstrip()
     return blocks
+
+
+def policies_without(logical_id: str, *dropped: str, template: Path = TEMPLATE) -> list[Any]:
+    """A function's ``Policies`` minus the SAM policy templates named in ``dropped``
+    (``"DynamoDBWritePolicy"``…): with ``override``, a deploy that takes a permission
+    away to show what the function's role no longer allows. The template is only read."""
+    spec = (load_template(template).body.get("Resources") or {}).get(logical_id)
+    if spec is None:
+        raise LabError(f"{logical_id} is not a resource of {template.name}")
+    policies = (spec.get("Properties") or {}).get("Policies") or []
+    kept = [policy for policy in policies
+            if not (isinstance(policy, Mapping) and set(policy) & set(dropped))]
+    if len(kept) == len(policies):
+        raise LabError(f"{logical_id} has none of the policies {', '.join(dropped)}")
+    return kept
 
 
 def _default(value: Any, parameters: Mapping[str, Any]) -> Any:

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from workshop.emulator import aws_managed_policies
 from workshop.emulator.deployer import Deployer, DeployError, ProvisionError, TemplateError
 from workshop.emulator.ids import CountingIds
 from workshop.emulator.lambda_runtime import FunctionConfig, ResourceNotFound
@@ -35,6 +36,8 @@ def moto_port() -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # As in the local cloud's moto: AWS-managed policies a role names can be attached.
+    aws_managed_policies.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield port
@@ -247,7 +250,10 @@ def test_bucket_log_group_roles_and_policies(deployed: Cloud) -> None:
     inline = iam.list_role_policies(RoleName=role)["PolicyNames"]
     assert "replays" in inline and "GameFunctionRolePolicy0" in inline
     attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [physical(deployed, "game", "ReadReplaysPolicy")]
+    # SAM's AWSLambdaBasicExecutionRole is attached too, as on AWS (IAM reads it).
+    assert sorted(p["PolicyArn"] for p in attached) == sorted([
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        physical(deployed, "game", "ReadReplaysPolicy")])
 
 
 def test_state_machine_has_substitutions_applied(deployed: Cloud) -> None:

@@ -102,7 +102,7 @@ async def test_installing_again_is_harmless_and_can_move_the_endpoint(isolated_b
     install_redirect("http://127.0.0.1:9")  # nothing listens there
     install_redirect(str(server.make_url("")))
     hooks = [spec for spec in botocore.handlers.BUILTIN_HANDLERS
-             if spec[0] == "before-send.apigatewaymanagementapi"]
+             if spec[0] == "before-sign.apigatewaymanagementapi"]
     assert len(hooks) == 1
     await asyncio.to_thread(post_to_connection, boto3.session.Session(), b"once")
     assert len(posts) == 1

@@ -300,6 +300,16 @@ def test_connect_headers_are_those_api_gateway_forwards(server: GatewayServer) -
     assert "multiValueQueryStringParameters" not in event
 
 
+def test_any_origin_may_connect_and_the_handler_sees_it(server: GatewayServer) -> None:
+    """API Gateway accepts a WebSocket from any Origin and passes the header on, so
+    ``$connect`` (or an authorizer) can judge it; the local cloud does the same."""
+    game(server)
+    connect(server.url(), origin="http://evil.example").close()
+
+    (event,) = server.runtime.events["Connect"]
+    assert event["headers"]["Origin"] == "http://evil.example"
+
+
 def test_identity_carries_the_user_agent_a_client_sends(server: GatewayServer) -> None:
     game(server)
 

@@ -169,3 +169,86 @@ async def test_get_function_and_list_functions(lambda_client, runtime):
     rest = await lambda_client.list_functions(Marker=first["NextMarker"])
     assert [f["FunctionName"] for f in rest["Functions"]] == ["fail"]
     assert "NextMarker" not in rest
+
+
+# -- a role's Invoke: its policies, or the function's own policy --------------------------------
+
+ROLE = f"arn:aws:iam::{SETTINGS.account_id}:role/CallerRole"
+
+
+class RolePolicies:
+    def __init__(self, *documents: dict) -> None:
+        self.by_role = {ROLE: list(documents)}
+
+    def documents(self, role_arn: str) -> list:
+        return self.by_role.get(role_arn, [])
+
+    def boundary(self, role_arn: str) -> None:
+        return None
+
+
+@pytest_asyncio.fixture
+async def as_role(runtime):
+    """A Lambda API whose every request is made by a session of ROLE (no policies yet)."""
+    from workshop.emulator.credentials import Identity
+    from workshop.emulator.front_door import IDENTITY
+    from workshop.emulator.iam_enforcement import IamEnforcer
+
+    policies = RolePolicies()
+    identity = Identity("ASIAEXAMPLE", f"arn:aws:sts::{SETTINGS.account_id}:assumed-role/"
+                                       "CallerRole/caller", ROLE)
+
+    @web.middleware
+    async def signed_by_role(request, handler):
+        request[IDENTITY] = identity
+        return await handler(request)
+
+    app = web.Application(middlewares=[signed_by_role])
+    app.router.add_routes(lambda_routes(runtime, iam=IamEnforcer(SETTINGS, policies=policies)))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    client = boto3.client(
+        "lambda", endpoint_url=str(server.make_url("")), region_name=SETTINGS.region,
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 0}))
+    yield Blocking(client), policies
+    await server.close()
+
+
+async def test_a_role_without_invoke_permission_is_refused(as_role):
+    client, _ = as_role
+    with pytest.raises(ClientError) as refused:
+        await client.invoke(FunctionName="echo", Payload=b"{}")
+    error = refused.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == \
+        ("AccessDeniedException", 403)
+    assert error["Error"]["Message"] == (
+        f"User: arn:aws:sts::{SETTINGS.account_id}:assumed-role/CallerRole/caller is not "
+        f"authorized to perform: lambda:InvokeFunction on resource: {ARN} because no "
+        "identity-based policy allows the lambda:InvokeFunction action")
+    with pytest.raises(ClientError, match="lambda:GetFunction on resource"):
+        await client.get_function(FunctionName="echo")
+
+
+async def test_a_role_may_invoke_what_its_policy_names(as_role):
+    client, policies = as_role
+    policies.by_role[ROLE] = [{"Statement": [{"Effect": "Allow",
+                                              "Action": "lambda:InvokeFunction",
+                                              "Resource": f"{ARN}*"}]}]
+    response = await client.invoke(FunctionName="echo", Payload=b"{}")
+    assert response["StatusCode"] == 200
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        await client.invoke(FunctionName="fail", Payload=b"{}")
+
+
+async def test_the_functions_own_policy_may_let_a_role_of_the_account_in(as_role, runtime):
+    client, _ = as_role
+    runtime.add_permission("echo", statement_id="caller", action="lambda:InvokeFunction",
+                           principal=ROLE)
+    assert (await client.invoke(FunctionName="echo", Payload=b"{}"))["StatusCode"] == 200
+    # A statement for a service on behalf of a source ARN does not admit a role.
+    runtime.add_permission("fail", statement_id="gateway", action="lambda:InvokeFunction",
+                           principal="apigateway.amazonaws.com",
+                           source_arn=f"arn:aws:execute-api:us-east-1:{SETTINGS.account_id}:a/*")
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        await client.invoke(FunctionName="fail", Payload=b"{}")

@@ -38,3 +38,17 @@ def test_deleting_the_stack_and_its_log_groups_leaves_nothing(cloud: dict) -> No
 def test_deleting_a_stack_that_is_not_there_says_so(cloud: dict) -> None:
     assert cleanup.delete_stack("never-deployed") == (
         "stack never-deployed is not deployed: nothing to delete")
+
+
+def test_deleting_a_game_stack_takes_its_website_and_pages_too(cloud: dict) -> None:
+    from workshop import website
+
+    outputs = lifecycle.deploy(ECHO, stack_name="paged")["outputs"]
+    site = website.publish(stack_name="paged", target="local", game_outputs=outputs)
+    resources = len(lifecycle.stack(stack_name="paged")["resources"])
+    assert cleanup.delete_stack("paged") == (
+        f"stack paged deleted: {resources} resources (and paged-website, the website with "
+        "its pages)")
+    assert not cleanup.stack_exists("paged-website")
+    assert site["SiteBucketName"] not in {
+        b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}

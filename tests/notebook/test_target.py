@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from workshop.emulator.credentials import credentials_path
 from workshop.notebook import target
 
 
 @pytest.fixture(autouse=True)
 def private_home(cloud: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The session's private cloud (never port 4580), and a state folder of this test's."""
+    """The session's private cloud (never port 4580), and a state folder of this test's,
+    holding that cloud's credentials (without them, nothing may call it)."""
+    shutil.copy2(credentials_path(Path(os.environ["WORKSHOP_HOME"])), credentials_path(tmp_path))
     monkeypatch.setenv("WORKSHOP_HOME", str(tmp_path))
     # choose() sets WORKSHOP_TARGET itself: setting it first makes monkeypatch restore it.
     monkeypatch.setenv("WORKSHOP_TARGET", "local")

@@ -37,15 +37,17 @@ NOTEBOOKS = ["00_setup", "01_hello_websocket", "02_connection_table", "03_matchm
 LESSONS = {
     "01_hello_websocket": ["checks.handshake(url, expect=403", "checks.handshake(url, expect=500",
                            "checks.logged(", "tables.gateway_log_frame("],
-    "02_connection_table": ["checks.rows(", "GoneException", "events.websocket_event("],
+    "02_connection_table": ["checks.rows(", "GoneException", "events.websocket_event(",
+                            "lab.policies_without(", "checks.handshake(url, expect=502",
+                            'checks.logged(function_name, "AccessDeniedException"'],
     "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)",
                        '"Handler": "naive.handler"'],
     "04_battle": ["checks.settled(expected)", "checks.battle_settled(alice, bob, rooms_table)",
-                  "BattlePanel(", "plot_scores("],
+                  "BattlePanel(", "plot_scores(", 'web_game.open_game("battle"', "BattleBot("],
     "05_trivia_step_functions": [
         'checks.execution(busy, status="FAILED"', "checks.trivia_scored(", "checks.execution(game_",
         "TriviaPanel(", "state_machines.history_frame(", "state_machines.execution_diagram(",
-        "plot_scoreboard("],
+        "plot_scoreboard(", 'web_game.open_game("trivia"'],
     "06_lottery_sns": [
         'lottery.run_draw(machine, {"input": 2})', "lottery.check_draw(",
         '"exception": True', 'lottery.check_failed(failed, "SimulatedFailure"',

@@ -5,6 +5,9 @@ Modules, one job each:
 ``settings``            where it listens and how it behaves (``WORKSHOP_*`` variables)
 ``ids``                 seams for time and identifiers (injectable in tests)
 ``server``              the process: routes each request to the part that serves it
+``front_door``          what every request passes first: Host, Origin, exposure, signatures,
+                        the admin token (``credentials``, ``sigv4``, ``s3_sigv2``, and
+                        ``aws_refusals`` for each service's own error)
 ``moto_services``       DynamoDB, SNS, SQS, S3, IAM, Logs, Step Functions: moto, in-process
 ``lambda_runtime``      Lambda functions in worker processes (``lambda_bootstrap`` runs in each)
 ``lambda_api``          the Lambda REST API (Invoke…) over the runtime

@@ -31,6 +31,7 @@ from .ids import RANDOM_IDS, IdSource
 from .intrinsics import Resolver, pseudo_parameters, references, resolve_parameters, stack_id
 from .providers import PROVIDERS, Provider, ProviderContext, Record, Resource, Skip
 from .providers.base import generated_name
+from .s3_website import website_url
 from .settings import Settings
 from .template import DeployError, ProvisionError, Template, TemplateError, load_template
 
@@ -656,8 +657,10 @@ class Deployer:
             export = (spec.get("Export") or {}).get("Name")
             if export is not None:
                 exports[_output_text(resolver.resolve(export, where=where))] = text
-            # The wss:// / https:// execute-api address becomes the local cloud's own.
-            outputs[name] = local_url(text, self.settings.endpoint_url)
+            # The wss:// / https:// execute-api address and an S3 website endpoint become
+            # the local cloud's own.
+            outputs[name] = website_url(local_url(text, self.settings.endpoint_url),
+                                        self.settings.endpoint_url)
         return outputs, exports
 
     def _save(self, plan: Plan, records: dict[str, Record], outputs: dict[str, str],

@@ -5,6 +5,10 @@ and its ``@connections`` API at ``https://`` the same host. Locally both live un
 loopback port, with the API id as the first path segment. Handlers keep building the AWS
 address (``https://{domainName}/{stage}``); a botocore hook sends it here instead.
 
+The hook runs on ``before-sign``, so the request is signed for the address it is sent to,
+as any SigV4 client signs: the local cloud verifies every request one way, without
+guessing which AWS host and path a client signed for before it was redirected.
+
 The Lambda worker bootstrap loads this file by path, so it imports only the standard
 library (and botocore, when installing the hook).
 """
@@ -22,7 +26,7 @@ _EXECUTE_API = re.compile(
     r"^(?P<scheme>wss?|https?)://(?P<api_id>[A-Za-z0-9]+)\.execute-api\."
     r"[a-z0-9-]+\.amazonaws\.com(?::\d+)?(?P<rest>[/?#].*)?$"
 )
-_EVENT = "before-send.apigatewaymanagementapi"
+_EVENT = "before-sign.apigatewaymanagementapi"
 _UNIQUE_ID = "workshop-execute-api-redirect"
 # The endpoint the hook redirects to; a module global so that installing again (a new
 # port) changes where already-registered hooks point.
@@ -49,7 +53,7 @@ def local_url(url: str, endpoint_url: str) -> str:
 
 
 def _redirect(request: Any, **kwargs: Any) -> None:
-    """botocore ``before-send`` hook: point an execute-api request at the local cloud."""
+    """botocore ``before-sign`` hook: point an execute-api request at the local cloud."""
     endpoint = _endpoint.get("url")
     if endpoint:
         request.url = local_url(request.url, endpoint)

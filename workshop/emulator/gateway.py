@@ -50,6 +50,9 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import WSMsgType, web
 
+from .front_door import IDENTITY
+from .iam_enforcement import IamEnforcer, refusal_response
+from .iam_requests import manage_connections_call
 from .ids import RANDOM_IDS, SYSTEM_CLOCK, Clock, IdSource
 from .lambda_runtime import LambdaError
 from .settings import Settings
@@ -159,8 +162,11 @@ class Gateway:
     """Serves every WebSocket API of a :class:`WebSocketApis` registry."""
 
     def __init__(self, settings: Settings, apis: WebSocketApis, runtime: LambdaInvoker, *,
-                 clock: Clock = SYSTEM_CLOCK, ids: IdSource = RANDOM_IDS) -> None:
+                 clock: Clock = SYSTEM_CLOCK, ids: IdSource = RANDOM_IDS,
+                 iam: IamEnforcer | None = None) -> None:
         self._settings = settings
+        # Checks @connections calls made with a role's credentials (ManageConnections).
+        self._iam = iam
         self._apis = apis
         self._runtime = runtime
         self._clock = clock
@@ -175,6 +181,15 @@ class Gateway:
         """Whether the first path segment is the id of a registered API."""
         parts = _path_parts(request)
         return bool(parts) and self._apis.has_api(parts[0])
+
+    def serves_publicly(self, request: web.Request) -> bool:
+        """Whether the request is for a client connection (``/{apiId}/{stage}``), which
+        anyone may open, as on AWS, rather than an ``@connections`` call (signed)."""
+        return self.owns(request) and not _is_management(_path_parts(request))
+
+    def is_management(self, request: web.Request) -> bool:
+        """Whether the request is an ``@connections`` call of a registered API."""
+        return self.owns(request) and _is_management(_path_parts(request))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         parts = _path_parts(request)
@@ -545,6 +560,14 @@ class Gateway:
 
     async def _manage(self, request: web.Request, api_id: str, stage: str,
                       connection_id: str) -> web.StreamResponse:
+        identity = request.get(IDENTITY)
+        if self._iam is not None and identity is not None:
+            call = manage_connections_call(request.method, api_id, stage, connection_id,
+                                           region=self._settings.region,
+                                           account=self._settings.account_id)
+            refusal = self._iam.refusal(identity, call, source_ip=request.remote or "")
+            if refusal is not None:
+                return refusal_response(refusal)
         if not self._apis.has_stage(api_id, stage):
             return _management_error(403, "ForbiddenException", "Forbidden")
         conn = self._connections.get(connection_id)
@@ -583,6 +606,10 @@ def _path_parts(request: web.Request) -> list[str]:
     """Path segments, each URL-decoded once (connection ids arrive as ``abc%3D``)."""
     raw = request.rel_url.raw_path.strip("/")
     return [unquote(part) for part in raw.split("/")] if raw else []
+
+
+def _is_management(parts: list[str]) -> bool:
+    return len(parts) >= 3 and parts[2] == _CONNECTIONS
 
 
 def _client_close(message: Any) -> CloseReason:

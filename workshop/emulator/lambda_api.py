@@ -16,6 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .front_door import IDENTITY
+from .iam_enforcement import IamEnforcer, principals_of, refusal_response
+from .iam_requests import lambda_call
 from .lambda_runtime import LambdaError, LambdaRuntime, ServiceError
 
 __all__ = ["lambda_routes"]
@@ -29,9 +32,11 @@ _DEFAULT_PAGE = 50
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def lambda_routes(runtime: LambdaRuntime) -> list[web.RouteDef]:
-    """The Lambda API's routes, to add to the local cloud's application."""
-    api = _LambdaApi(runtime)
+def lambda_routes(runtime: LambdaRuntime, *, iam: IamEnforcer | None = None
+                  ) -> list[web.RouteDef]:
+    """The Lambda API's routes, to add to the local cloud's application; ``iam`` checks
+    a role's Invoke against its policies and the function's resource policy."""
+    api = _LambdaApi(runtime, iam)
     return [
         web.post(_PREFIX + "/{name}/invocations", api.answering(api.invoke)),
         web.get(_PREFIX + "/{name}/configuration", api.answering(api.get_configuration)),
@@ -42,8 +47,9 @@ def lambda_routes(runtime: LambdaRuntime) -> list[web.RouteDef]:
 
 
 class _LambdaApi:
-    def __init__(self, runtime: LambdaRuntime) -> None:
+    def __init__(self, runtime: LambdaRuntime, iam: IamEnforcer | None) -> None:
         self._runtime = runtime
+        self._iam = iam
 
     def answering(self, handler: Handler) -> Handler:
         """``handler``, with Lambda's error replies for the runtime's errors."""
@@ -62,6 +68,9 @@ class _LambdaApi:
 
     async def invoke(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
+        refusal = self._refusal(request, "InvokeFunction", name)
+        if refusal is not None:
+            return refusal
         result = await self._runtime.invoke(
             name, await request.read(),
             invocation_type=request.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
@@ -77,8 +86,30 @@ class _LambdaApi:
         return web.Response(status=result.status_code, body=result.payload, headers=headers,
                             content_type="application/json")
 
+    def _refusal(self, request: web.Request, action: str, name: str | None
+                 ) -> web.Response | None:
+        """AccessDeniedException if the caller's role may not do ``action`` (on function
+        ``name``). In one account, the function's resource policy may allow Invoke too."""
+        identity = request.get(IDENTITY)
+        if self._iam is None or getattr(identity, "role_arn", None) is None:
+            return None  # no checks, or the learner's own credentials
+        settings = self._runtime.settings
+        call = lambda_call(action, name, region=settings.region, account=settings.account_id)
+
+        def allowed_by_function(_access: object) -> bool:
+            principals = set(principals_of(identity, settings.account_id))
+            return (action == "InvokeFunction" and name is not None
+                    and self._runtime.invoke_allowed_for(name, principals=principals))
+
+        refusal = self._iam.refusal(identity, call, source_ip=request.remote or "127.0.0.1",
+                                    resource_policy=allowed_by_function)
+        return refusal_response(refusal) if refusal else None
+
     async def get_function(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
+        refusal = self._refusal(request, "GetFunction", name)
+        if refusal is not None:
+            return refusal
         configuration = self._runtime.describe_function(name)
         config = self._runtime.get_function(name)
         body: dict[str, Any] = {
@@ -93,9 +124,15 @@ class _LambdaApi:
 
     async def get_configuration(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
+        refusal = self._refusal(request, "GetFunctionConfiguration", name)
+        if refusal is not None:
+            return refusal
         return self._reply(self._runtime.describe_function(name))
 
     async def list_functions(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request, "ListFunctions", None)
+        if refusal is not None:
+            return refusal
         names = self._runtime.function_names()
         marker = request.query.get("Marker")
         if marker:

@@ -40,12 +40,14 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from .credentials import CredentialStore
 from .faults import NO_INJECTION, FaultRegistry, Injection
+from .iam_policy import action_matches, arn_like
 from .ids import RANDOM_IDS, SYSTEM_CLOCK, Clock, IdSource
 from .settings import Settings
 
@@ -76,6 +78,11 @@ INIT_TIMEOUT = 10.0
 # How long a dead worker's last output may take to drain (its children may hold the pipe).
 _DRAIN_TIMEOUT = 2.0
 _VERSION = "$LATEST"
+# A worker whose role credentials expire within this many seconds is replaced rather
+# than reused (Lambda, too, refreshes an environment's credentials before they run out).
+_CREDENTIALS_MARGIN = 3600.0
+# Lambda's own constraint on a function's Role (CreateFunction's API reference).
+_ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 
 # Variables AWS sets and refuses to let a function override.
 RESERVED_VARIABLES = frozenset({
@@ -319,6 +326,8 @@ class _Worker:
         self.max_memory_mb = 0
         self.last_used = 0.0
         self.killed = False
+        # When its role session's credentials run out (epoch seconds); replaced before.
+        self.credentials_expire = float("inf")
         self._transport = transport
         self._protocol = protocol
         self._replies = replies
@@ -468,8 +477,12 @@ class LambdaRuntime:
 
     def __init__(self, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
                  ids: IdSource = RANDOM_IDS, logs: LogSink | None = None,
-                 faults: FaultRegistry | None = None) -> None:
+                 faults: FaultRegistry | None = None,
+                 credentials: CredentialStore | None = None) -> None:
         self.settings = settings
+        # Workers get temporary credentials of their function's role, as on Lambda.
+        self.credentials = credentials or CredentialStore.ephemeral(
+            account_id=settings.account_id, clock=clock.now)
         self.clock = clock
         self.ids = ids
         self._logs = logs
@@ -586,6 +599,16 @@ class LambdaRuntime:
             except LambdaError:
                 return False
         return any(_statement_allows(s, principal, source_arn) for s in statements)
+
+    def invoke_allowed_for(self, name: str, *, principals: Collection[str]) -> bool:
+        """Whether the resource policy names one of ``principals`` (a role's ARN, its
+        session's ARN, the account) as allowed to invoke; False for an unknown function."""
+        with self._lock:
+            try:
+                statements = list(self._find(name).policy.values())
+            except LambdaError:
+                return False
+        return any(_statement_admits(s, principals) for s in statements)
 
     # -- invoking -------------------------------------------------------------------------
 
@@ -825,7 +848,8 @@ class LambdaRuntime:
     def _reusable(self, worker: _Worker) -> bool:
         with self._lock:
             current = {f.generation for f in self._functions.values()}
-        return worker.alive and worker.generation in current
+        fresh = worker.credentials_expire - self.clock.now() > _CREDENTIALS_MARGIN
+        return worker.alive and worker.generation in current and fresh
 
     def _retire(self, pool: _Pool, worker: _Worker) -> None:
         self._close(worker)
@@ -840,14 +864,16 @@ class LambdaRuntime:
         now = self.clock.now()
         log_stream = (time.strftime("%Y/%m/%d", time.gmtime(now))
                       + f"/[{_VERSION}]{uuid.uuid4().hex}")
+        env = self._environment(config, log_stream)
         try:
-            worker = await _Worker.start(env=self._environment(config, log_stream),
-                                         cwd=Path(config.code_dir).resolve(),
+            worker = await _Worker.start(env=env, cwd=Path(config.code_dir).resolve(),
                                          generation=function.generation,
                                          log_stream=log_stream, clock=self.clock)
         except OSError as error:
             raise ServiceError(f"Lambda could not start a worker for {config.name}: {error}"
                                ) from error
+        worker.credentials_expire = self.credentials.session_expiry(
+            env["AWS_SESSION_TOKEN"]) or float("inf")
         self._workers.add(worker)
         return worker
 
@@ -932,6 +958,11 @@ class LambdaRuntime:
                 f"1 validation error detected: Value '{config.name}' at 'functionName' failed "
                 "to satisfy constraint: Member must have letters, numbers, hyphens and "
                 "underscores only, at most 64 of them")
+        if config.role and not re.fullmatch(_ROLE_PATTERN, config.role):
+            raise ValidationError(
+                f"1 validation error detected: Value '{config.role}' at 'role' failed to "
+                f"satisfy constraint: Member must satisfy regular expression pattern: "
+                f"{_ROLE_PATTERN}")
         if not config.runtime.startswith("python3"):
             raise InvalidParameterValue(
                 f"The local cloud runs Python functions only, not runtime {config.runtime}")
@@ -954,8 +985,7 @@ class LambdaRuntime:
             "FunctionName": config.name,
             "FunctionArn": self.settings.function_arn(config.name),
             "Runtime": config.runtime,
-            "Role": config.role
-            or f"arn:aws:iam::{self.settings.account_id}:role/{config.name}-role",
+            "Role": self._role_arn(config),
             "Handler": config.handler,
             "CodeSize": code_size,
             "Description": config.description,
@@ -978,6 +1008,9 @@ class LambdaRuntime:
             configuration["Environment"] = {"Variables": dict(config.environment)}
         return configuration
 
+    def _role_arn(self, config: FunctionConfig) -> str:
+        return config.role or f"arn:aws:iam::{self.settings.account_id}:role/{config.name}-role"
+
     def _environment(self, config: FunctionConfig, log_stream: str) -> dict[str, str]:
         """A worker's variables: built from scratch, as in a Lambda execution environment."""
         env = {name: os.environ[name] for name in _INHERITED_VARIABLES if name in os.environ}
@@ -988,9 +1021,9 @@ class LambdaRuntime:
         env.update({
             "AWS_REGION": self.settings.region,
             "AWS_DEFAULT_REGION": self.settings.region,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            # The execution role's session, named after the function, as Lambda does.
+            **self.credentials.issue_role_session(self._role_arn(config),
+                                                  session_name=config.name),
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_VERSION": _VERSION,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
@@ -1114,24 +1147,21 @@ def _code_digest(code_dir: Path) -> tuple[str, int]:
     return base64.b64encode(digest.digest()).decode(), size
 
 
-def _arn_like(pattern: str, arn: str) -> bool:
-    """IAM's ArnLike: each of the six colon-separated parts matched with ``*`` and ``?``."""
-    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
-    if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return False
-    return all(
-        re.fullmatch(re.escape(p).replace(r"\*", ".*").replace(r"\?", "."), a, re.DOTALL)
-        for p, a in zip(pattern_parts, arn_parts, strict=True)
-    )
-
-
 def _statement_allows(statement: dict[str, Any], principal: str, source_arn: str) -> bool:
-    action = statement["action"].lower()
-    if action not in ("lambda:invokefunction", "lambda:*", "*"):
+    if not action_matches(statement["action"], "lambda:InvokeFunction"):
         return False
     if statement["principal"] not in (principal, "*"):
         return False
-    if statement["source_arn"] and not _arn_like(statement["source_arn"], source_arn):
+    if statement["source_arn"] and not arn_like(statement["source_arn"], source_arn):
         return False
     account = statement["source_account"]
     return not account or source_arn.split(":")[4:5] == [account]
+
+
+def _statement_admits(statement: dict[str, Any], principals: Collection[str]) -> bool:
+    """Whether a statement lets a principal of this account (a role, or the account)
+    invoke: such a call has no source ARN or account, so a statement requiring one
+    does not apply."""
+    return (action_matches(statement["action"], "lambda:InvokeFunction")
+            and statement["principal"] in principals
+            and not statement["source_arn"] and not statement["source_account"])

@@ -4,6 +4,8 @@ A request is served by the first part that claims it:
 
 * ``/_workshop/…``                       the local cloud's own admin API (status, deploy…)
 * ``/2015-03-31/functions/…``            the Lambda API (our runtime)
+* ``/_website/{bucket}/…`` (or a Host ``{bucket}.s3-website-{region}.localhost``)
+                                         S3 static website endpoints (:mod:`.s3_website`)
 * ``/{apiId}/{stage}…`` of a known API   API Gateway: WebSockets and ``@connections``
 * anything else                          moto (DynamoDB, SNS, SQS, S3, IAM, Logs, Step Functions)
 
@@ -30,12 +32,16 @@ import boto3
 from aiohttp import web
 
 from .cloudwatch_logs import CloudWatchLogsSink
+from .credentials import CredentialsError, CredentialStore
 from .deployer import Deployer, DeployError
 from .fault_api import fault_routes
+from .front_door import FrontDoor
 from .gateway import Gateway
+from .iam_enforcement import IamEnforcer, task_token_state_machine
 from .lambda_api import lambda_routes
 from .lambda_runtime import LambdaRuntime
 from .moto_services import MotoServices
+from .s3_website import Websites
 from .scheduler import Scheduler
 from .settings import SERVER_NAME, Settings, SettingsError
 from .websocket_api import WebSocketApis
@@ -45,10 +51,13 @@ __all__ = ["LocalCloud", "serve", "main"]
 log = logging.getLogger("workshop.cloud")
 
 
-def client_factory(settings: Settings) -> Callable[[str], Any]:
-    """boto3 clients for the local cloud, one per service, shared by the deploy thread."""
+def client_factory(settings: Settings, credentials: CredentialStore) -> Callable[[str], Any]:
+    """boto3 clients for the local cloud, one per service, shared by the deploy thread;
+    they sign with the installation's own credentials, as the learner's do."""
+    installation = credentials.installation
     session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        aws_access_key_id=installation.aws_access_key_id,
+        aws_secret_access_key=installation.aws_secret_access_key,
         region_name=settings.region,
     )
     clients: dict[str, Any] = {}
@@ -66,16 +75,28 @@ def client_factory(settings: Settings) -> Callable[[str], Any]:
 class LocalCloud:
     """The parts of the local cloud, wired together inside one asyncio loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, credentials: CredentialStore | None = None
+                 ) -> None:
         self.settings = settings
         self.started_at = time.time()
-        self.moto = MotoServices(settings)
-        self.runtime = LambdaRuntime(settings, logs=CloudWatchLogsSink(settings))
+        # Made on first start; every AWS request must be signed with these (front_door).
+        self.credentials = credentials or CredentialStore.load(
+            settings.home, account_id=settings.account_id, create=True)
+        self.moto = MotoServices(settings, credentials=self.credentials)
+        self.websites = Websites(settings, self.moto)
+        self.runtime = LambdaRuntime(settings, logs=CloudWatchLogsSink(settings),
+                                     credentials=self.credentials)
         self.apis = WebSocketApis()
-        self.gateway = Gateway(settings, self.apis, self.runtime)
+        # Functions and state machines act as their roles (iam_enforcement).
+        self.iam = IamEnforcer(settings)
+        self.gateway = Gateway(settings, self.apis, self.runtime, iam=self.iam)
         self.scheduler = Scheduler(settings, self.runtime)
         self.deployer = Deployer(settings, runtime=self.runtime, apis=self.apis,
-                                 scheduler=self.scheduler, clients=client_factory(settings))
+                                 scheduler=self.scheduler,
+                                 clients=client_factory(settings, self.credentials))
+        self.front_door = FrontDoor(settings, self.credentials,
+                                    public=self.public_on_exposed_address,
+                                    execute_api=self.gateway.is_management)
         # Deploys run on their own thread (they call the cloud's own APIs over HTTP);
         # one at a time, as CloudFormation updates one stack at a time.
         self._deploy_lock = asyncio.Lock()
@@ -83,6 +104,7 @@ class LocalCloud:
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.front_door.install(app)
         app.router.add_get("/_workshop/status", self._status)
         app.router.add_post("/_workshop/deploy", self._deploy)
         app.router.add_get("/_workshop/outputs", self._outputs)
@@ -91,14 +113,28 @@ class LocalCloud:
         app.router.add_post("/_workshop/reset", self._reset)
         app.router.add_post("/_workshop/shutdown", self._shutdown)
         app.router.add_routes(fault_routes(self.runtime, self.deployer))
-        app.router.add_routes(lambda_routes(self.runtime))
+        app.router.add_routes(lambda_routes(self.runtime, iam=self.iam))
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         return app
 
+    def public_on_exposed_address(self, request: web.Request) -> bool:
+        """What anyone may reach, and all that ``--host`` exposes: WebSocket client
+        connections and static websites. Never the AWS or admin APIs."""
+        return self.gateway.serves_publicly(request) or self.websites.owns(request)
+
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if self.websites.owns(request):
+            return await self.websites.handle(request)
         if self.gateway.owns(request):
             return await self.gateway.handle(request)
+        refusal = await self.iam.check_moto_request(request, resolve_token=self._task_machine)
+        if refusal is not None:
+            return refusal
         return await self.moto.handle(request)
+
+    def _task_machine(self, task_token: str) -> str | None:
+        return task_token_state_machine(task_token, account=self.settings.account_id,
+                                        region=self.settings.region)
 
     # -- admin API -------------------------------------------------------------------
 
@@ -116,6 +152,8 @@ class LocalCloud:
             "connections": len(self.gateway.connection_ids()),
             "faults": len(self.runtime.faults.list()),
             "stacks": self.deployer.stacks(),
+            "security": self.front_door.enforced(),
+            "iam": "on" if self.iam.enabled else "off",
         }
 
     async def _status(self, request: web.Request) -> web.Response:
@@ -135,6 +173,8 @@ class LocalCloud:
                     self.deployer.deploy, template, stack_name=stack_name, parameters=parameters)
             except DeployError as error:
                 return _error(400, str(error))
+            finally:
+                self.iam.clear()  # roles and resources changed: decide afresh
         return web.json_response(report.to_json())
 
     async def _outputs(self, request: web.Request) -> web.Response:
@@ -157,7 +197,10 @@ class LocalCloud:
         async with self._deploy_lock:
             if stack_name not in self.deployer.stacks():
                 return _error(404, f"stack {stack_name!r} has not been deployed")
-            report = await asyncio.to_thread(self.deployer.delete, stack_name)
+            try:
+                report = await asyncio.to_thread(self.deployer.delete, stack_name)
+            finally:
+                self.iam.clear()
         return web.json_response(report.to_json())
 
     async def _reset(self, request: web.Request) -> web.Response:
@@ -168,6 +211,7 @@ class LocalCloud:
             self.apis.reset()
             self.runtime.reset()
             await asyncio.to_thread(self.moto.reset)
+            self.iam.clear()
         return web.json_response({"reset": True})
 
     async def _shutdown(self, request: web.Request) -> web.Response:
@@ -200,25 +244,44 @@ def _warm_up(cloud: LocalCloud) -> None:
     cloud.moto.call("GET", "/moto-api/data.json")
 
 
+async def _listen(runner: web.AppRunner, settings: Settings) -> None:
+    """Loopback for everything; the class-play address too (the front door limits it)."""
+    await _start(web.TCPSite(runner, settings.host, settings.port, reuse_address=True),
+                 f"port {settings.port} on {settings.host} is in use by another program "
+                 "({reason}); choose another with --port or WORKSHOP_PORT")
+    if settings.public_host:
+        await _start(web.TCPSite(runner, settings.public_host, settings.port, reuse_address=True),
+                     f"cannot listen on {settings.public_host} port {settings.port} "
+                     "({reason}): --host takes an address of this machine")
+
+
+async def _start(site: web.TCPSite, problem: str) -> None:
+    """Start listening; ``problem`` (with the OS's ``{reason}``) if the address is taken."""
+    try:
+        await site.start()
+    except OSError as error:
+        raise SettingsError(problem.format(reason=error.strerror)) from None
+
+
 async def serve(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> None:
     """Run the local cloud until ``/_workshop/shutdown``, SIGTERM or SIGINT."""
     cloud = LocalCloud(settings)
     runner = web.AppRunner(cloud.application(), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     try:
-        await site.start()
-    except OSError as error:
+        await _listen(runner, settings)
+    except SettingsError:
         await runner.cleanup()
-        raise SettingsError(
-            f"port {settings.port} on {settings.host} is in use by another program "
-            f"({error.strerror}); choose another with --port or WORKSHOP_PORT") from None
+        raise
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, cloud.stopped.set)
     if on_ready:
         on_ready()
     log.info("local cloud ready at %s", settings.endpoint_url)
+    if settings.public_host:
+        log.info("class play: http://%s:%s serves only WebSocket connections and websites",
+                 settings.public_host, settings.port)
     threading.Thread(target=_warm_up, args=(cloud,), daemon=True).start()
     try:
         await cloud.stopped.wait()
@@ -235,11 +298,17 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run the local cloud in the foreground.")
     parser.add_argument("--port", type=int)
     parser.add_argument("--time-scale", type=float)
+    parser.add_argument("--host", dest="public_host", metavar="ADDR",
+                        help="class play: also serve the game (only) on this address")
+    parser.add_argument("--iam", choices=["on", "off"],
+                        help="functions and state machines act as their IAM roles (default on)")
     parser.add_argument("--pid-file", type=Path, help="write the pid here once listening")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        settings = Settings.from_env(port=args.port, time_scale=args.time_scale)
+        settings = Settings.from_env(port=args.port, time_scale=args.time_scale,
+                                     public_host=args.public_host,
+                                     iam=None if args.iam is None else args.iam == "on")
     except SettingsError as error:
         print(f"workshop: {error}", file=sys.stderr)
         return 2
@@ -255,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         asyncio.run(serve(settings, on_ready=write_pid))
-    except SettingsError as error:
+    except (SettingsError, CredentialsError) as error:
         print(f"workshop: {error}", file=sys.stderr)
         return 1
     finally:

@@ -6,11 +6,12 @@ the same cloud without passing flags around.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["Settings", "DEFAULT_PORT", "SERVER_NAME", "SettingsError"]
+__all__ = ["Settings", "DEFAULT_PORT", "SERVER_NAME", "SettingsError", "on_off"]
 
 DEFAULT_PORT = 4580
 # How the status endpoint names itself, so a client can tell our cloud from another program.
@@ -47,6 +48,35 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def _check_public_host(address: str, loopback: str) -> None:
+    """``--host`` must be one address of this machine, not a wildcard or the loopback
+    address the AWS and admin APIs already listen on."""
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        raise SettingsError(f"--host {address} is not an IP address: give this machine's "
+                            "address on the classroom network (e.g. 192.168.1.20)") from None
+    if parsed.is_unspecified:
+        raise SettingsError(f"--host {address} would listen on every address: give this "
+                            "machine's address on the classroom network (e.g. 192.168.1.20)")
+    if parsed == ipaddress.ip_address(loopback):
+        raise SettingsError(f"--host {address} is where the AWS and admin APIs already "
+                            "listen: give another address (the game is exposed there)")
+
+
+def on_off(value: str, *, name: str = "--iam") -> bool:
+    """``on`` -> True, ``off`` -> False; anything else is a one-line error naming ``name``."""
+    switch = value.strip().lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"{name} takes on or off, not {value!r}")
+    return switch == "on"
+
+
+def _env_switch(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else on_off(raw, name=name)
+
+
 def _default_home() -> Path:
     return Path(os.environ.get("WORKSHOP_HOME") or Path.home() / ".workshop")
 
@@ -62,9 +92,15 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    # Class play (``up --host ADDR``): this address serves the game (WebSocket connections
+    # and websites) to other machines; AWS and admin APIs stay on ``host`` (loopback).
+    public_host: str | None = None
     region: str = "us-east-1"
     account_id: str = "123456789012"
     time_scale: float = 1.0
+    # Functions and state machines may do only what their IAM roles allow (``--iam off``
+    # lifts it, for an app whose policies are not ready).
+    iam: bool = True
     home: Path = field(default_factory=_default_home)
     # Lambda: concurrent workers per function, and how long an idle worker stays warm.
     lambda_concurrency: int = 10
@@ -83,6 +119,7 @@ class Settings:
             "port": _env_int("WORKSHOP_PORT", DEFAULT_PORT),
             "region": os.environ.get("WORKSHOP_REGION") or "us-east-1",
             "time_scale": _env_float("WORKSHOP_TIME_SCALE", 1.0),
+            "iam": _env_switch("WORKSHOP_IAM", True),
             "ws_idle_timeout": _env_float("WORKSHOP_WS_IDLE_TIMEOUT", 600.0),
             "ws_max_lifetime": _env_float("WORKSHOP_WS_MAX_LIFETIME", 7200.0),
             "worker_idle_seconds": _env_float("WORKSHOP_WORKER_IDLE_SECONDS", 300.0),
@@ -91,6 +128,8 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.time_scale <= 0:
             raise SettingsError(f"time scale must be greater than 0, not {settings.time_scale}")
+        if settings.public_host is not None:
+            _check_public_host(settings.public_host, settings.host)
         return settings
 
     def with_(self, **changes: object) -> Settings:

@@ -17,7 +17,6 @@ deployer may call the mutators from its own thread while the gateway reads on th
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import threading
@@ -25,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
+
+from .iam_policy import evaluate
 
 __all__ = [
     "CONNECT",
@@ -333,29 +334,13 @@ def function_name_from_uri(uri: str | None) -> str | None:
     return match.group("name") if match else None
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _statement_matches(statement: Mapping[str, Any], method_arn: str) -> bool:
-    actions = _as_list(statement.get("Action"))
-    resources = _as_list(statement.get("Resource"))
-    return (any(fnmatch.fnmatchcase("execute-api:Invoke", str(a)) for a in actions)
-            and any(fnmatch.fnmatchcase(method_arn, str(r)) for r in resources))
-
-
 def policy_allows(policy: Mapping[str, Any] | None, method_arn: str) -> bool:
     """Whether an authorizer's IAM policy lets the caller invoke ``method_arn``.
 
-    As in IAM, an explicit Deny wins and anything not allowed is denied.
+    As in IAM (:mod:`.iam_policy`): an explicit Deny wins and anything not allowed is
+    denied; ``*`` and ``?`` are the only wildcards.
     """
-    statements = [s for s in _as_list((policy or {}).get("Statement"))
-                  if isinstance(s, Mapping) and _statement_matches(s, method_arn)]
-    if any(str(s.get("Effect")) == "Deny" for s in statements):
-        return False
-    return any(str(s.get("Effect")) == "Allow" for s in statements)
+    return evaluate([policy or {}], action="execute-api:Invoke", resource=method_arn).allowed
 
 
 # -- the registry --------------------------------------------------------------------

@@ -144,6 +144,7 @@ _STATUS = {
     101: "connected (101 Switching Protocols)",
     403: "403 Forbidden",
     500: "500 Internal Server Error",
+    502: "502 Bad Gateway",
 }
 
 

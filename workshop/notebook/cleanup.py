@@ -1,4 +1,4 @@
-"""Leaving nothing behind: delete the workshop's stack, then the log groups it leaves.
+"""Leaving nothing behind: delete the workshop's stacks, then the log groups they leave.
 
 Deleting a CloudFormation stack deletes what the stack created, but not what its
 resources created on their own: each Lambda function's ``/aws/lambda/<name>`` log group
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import boto3
 from botocore.exceptions import ClientError
 
-from .. import aws_target, cloud
+from .. import aws_target, cloud, website
 from . import tables, target
 
 __all__ = ["delete_log_groups", "delete_stack", "function_names", "log_groups",
@@ -26,7 +26,8 @@ def stack_exists(stack_name: str = "workshop") -> bool:
         state = cloud.status()
         return state is not None and stack_name in state["stacks"]
     try:
-        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+        stacks = boto3.client("cloudformation").describe_stacks(
+            StackName=aws_target.account_stack_name(stack_name))["Stacks"]
     except ClientError as error:
         if "does not exist" in str(error):
             return False
@@ -43,14 +44,19 @@ def function_names(stack_name: str = "workshop") -> list[str]:
 
 
 def delete_stack(stack_name: str = "workshop") -> str:
-    """Delete the stack on the chosen target; says what happened in one line."""
+    """Delete the stack on the chosen target, and the website that hosts its pages (its
+    bucket emptied first, as a bucket with objects cannot be deleted); one line says what
+    happened."""
+    pages = website.delete(stack_name=stack_name, target=target.chosen())
+    also = (f" (and {website.site_stack_name(stack_name)}, the website with its pages)"
+            if pages else "")
     if not stack_exists(stack_name):
-        return f"stack {stack_name} is not deployed: nothing to delete"
+        return f"stack {stack_name} is not deployed: nothing to delete{also}"
     if target.chosen() == "local":
         report = cloud.delete(stack_name=stack_name)
-        return f"stack {stack_name} deleted: {len(report['deleted'])} resources"
+        return f"stack {stack_name} deleted: {len(report['deleted'])} resources{also}"
     aws_target.delete(stack_name)
-    return f"stack {stack_name} deleted"
+    return f"stack {stack_name} deleted{also}"
 
 
 def log_groups(functions: Iterable[str]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pandas as pd
 
-from .. import cloud
+from .. import aws_target, cloud
 from . import target
 
 __all__ = ["LOG_COLUMNS", "STACK_COLUMNS", "empty_table", "gateway_log_frame", "group_events",
@@ -146,7 +146,8 @@ def stack_frame(stack_name: str = "workshop") -> pd.DataFrame:
     if target.chosen() == "local":
         resources = cloud.stack(stack_name=stack_name)["resources"]
     else:
-        found = boto3.client("cloudformation").describe_stack_resources(StackName=stack_name)
+        found = boto3.client("cloudformation").describe_stack_resources(
+            StackName=aws_target.account_stack_name(stack_name))
         resources = [{"logical_id": r["LogicalResourceId"], "type": r["ResourceType"],
                       "physical_id": r.get("PhysicalResourceId", ""),
                       "status": r["ResourceStatus"]} for r in found["StackResources"]]

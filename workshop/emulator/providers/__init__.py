@@ -27,7 +27,7 @@ from .dynamodb import TableProvider
 from .events import RuleProvider
 from .iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
 from .logs import LogGroupProvider
-from .s3 import BucketProvider
+from .s3 import BucketPolicyProvider, BucketProvider
 from .sns import SubscriptionProvider, TopicPolicyProvider, TopicProvider
 from .sqs import QueuePolicyProvider, QueueProvider
 from .stepfunctions import StateMachineProvider
@@ -36,7 +36,8 @@ __all__ = ["PROVIDERS", "Provider", "ProviderContext", "Record", "Resource", "Sk
 
 _CLASSES: tuple[type[Provider], ...] = (
     TableProvider, TopicProvider, SubscriptionProvider, TopicPolicyProvider, QueueProvider,
-    QueuePolicyProvider, BucketProvider, LogGroupProvider, RoleProvider, PolicyProvider,
+    QueuePolicyProvider, BucketProvider, BucketPolicyProvider, LogGroupProvider, RoleProvider,
+    PolicyProvider,
     ManagedPolicyProvider, StateMachineProvider, FunctionProvider, PermissionProvider,
     VersionProvider, AliasProvider, LayerVersionProvider, ApiProvider, IntegrationProvider,
     RouteProvider,

@@ -1,11 +1,10 @@
 """AWS::IAM::Role, Policy and ManagedPolicy in moto's IAM.
 
-They exist so that ARNs, role names and ``GetRolePolicy`` look as on AWS and a template
-that deploys here deploys there. The local cloud does NOT enforce IAM: a function may
-call anything, whatever its role allows. Least-privilege policies are still worth
-writing, because AWS will enforce them; ``cfn-lint`` and the AWS target catch mistakes.
-AWS-managed policies (``arn:aws:iam::aws:policy/…``) are recorded on the role but not
-attached, since moto does not load them.
+The local cloud enforces these policies as AWS does (:mod:`..iam_enforcement`): a
+function or state machine may call only what its role allows. AWS-managed policies
+(``arn:aws:iam::aws:policy/…``) are attached too: moto's IAM makes the ones a role names
+from AWS's documents (:mod:`..aws_managed_policies`); a name AWS does not have fails the
+deploy with ``NoSuchEntity``, as CloudFormation would.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ __all__ = ["ManagedPolicyProvider", "PolicyProvider", "RoleProvider"]
 def _document(value: Any) -> str:
     if isinstance(value, dict) and "Version" not in value:
         # AWS reads a policy without Version as 2008-10-17 (SAM's policy templates have
-        # none); moto refuses it. IAM is not enforced locally, so the newer is harmless.
+        # none), where ${...} is literal text rather than a policy variable; moto refuses
+        # a document without Version. The two read alike unless a statement holds "${".
         value = {"Version": "2012-10-17", **value}
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -41,14 +41,10 @@ class _IamProvider(Provider):
     def quietly(self, operation: str, **kwargs: Any) -> None:
         self.tolerate("iam", "NoSuchEntityException", operation, **kwargs)
 
-    def local_policy_arns(self, arns: list[str]) -> list[str]:
-        """Policies of this account (attachable in moto), not AWS-managed ones."""
-        return [arn for arn in arns if f":{self.settings.account_id}:policy/" in arn]
-
     def attach(self, logical_id: str, role: str, before: list[str], after: list[str]) -> None:
-        for arn in self.local_policy_arns([a for a in before if a not in after]):
+        for arn in [a for a in before if a not in after]:
             self.quietly("detach_role_policy", RoleName=role, PolicyArn=arn)
-        for arn in self.local_policy_arns([a for a in after if a not in before]):
+        for arn in [a for a in after if a not in before]:
             self.call(logical_id, self.iam.attach_role_policy, RoleName=role, PolicyArn=arn)
 
 
