@@ -233,6 +233,8 @@ MATCH = """async () => {
     { action: "player_died", data: "all" }, { action: "battle_settlement", data: "WIN" });
   out.battle = [match.opponentScore, match.freezes, match.opponentDead, match.result,
     match.phase, said];
+  // Sent 9 then 12, heard 12 then 9: the score stays 12.
+  out.late = play(match, { action: "player_syncscore", data: 9 })[0].opponentScore;
   out.refused = play(waiting, { action: "error", data: "you are already in room room-3" });
   out.unknown = play(waiting, { action: "dance" })[1];
   out.left = play(waiting, { action: "joinroom", data: "room-9" },
@@ -250,6 +252,7 @@ def test_what_the_battle_page_makes_of_the_server_messages(page: Any) -> None:
                     "bob fell with 12 points. Your points still count until you fall.",
                     "Both players have fallen: settling the battle…",
                     "You win! The battle is settled."]
+    assert out["late"] == 12, "an older score heard late must not lower the opponent's"
     refused, words = out["refused"]
     assert refused["phase"] == "idle", "a refused joinroom leaves the player stuck waiting"
     assert words == ["The server refused that: you are already in room room-3"]

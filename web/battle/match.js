@@ -33,7 +33,9 @@ export function hear(match, message) {
     case "peer_player_id":
       return [{ ...match, opponent: data, phase: "playing" }, `Matched with ${data}. Go!`];
     case "player_syncscore":
-      return [{ ...match, opponentScore: Number(data) }, ""];
+      // A score only grows, and two syncscores may arrive in either order (API Gateway
+      // runs a connection's messages at the same time): the highest heard is the score.
+      return [{ ...match, opponentScore: Math.max(match.opponentScore, Number(data) || 0) }, ""];
     case "attacked":
       return data === "FREEZE"
         ? [{ ...match, freezes: match.freezes + 1 }, `${match.opponent || "Your opponent"} froze you!`]
