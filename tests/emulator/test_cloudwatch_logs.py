@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -52,3 +53,32 @@ def test_below_the_limit_nothing_is_dropped(logs: Any) -> None:
     for n in range(400):
         sink.put_events(GROUP, "s", [(NOW + n, f"line {n}\n")])
     assert messages(logs)["s"] == [f"line {n}\n" for n in range(400)]
+
+
+@pytest.mark.asyncio
+async def test_in_the_server_loop_lines_are_written_together_soon_after(logs: Any) -> None:
+    sink = CloudWatchLogsSink(SETTINGS, flush_delay=0.05)
+    for n in range(3):
+        sink.put_events(GROUP, "s", [(NOW + n, f"line {n}\n")])
+    assert GROUP not in {g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]}
+    await asyncio.sleep(0.3)  # the flush delay, and then some: nothing reads meanwhile
+    assert messages(logs)["s"] == ["line 0\n", "line 1\n", "line 2\n"]
+
+
+@pytest.mark.asyncio
+async def test_flush_writes_queued_lines_at_once(logs: Any) -> None:
+    sink = CloudWatchLogsSink(SETTINGS, flush_delay=3600)
+    sink.put_events(GROUP, "s", [(NOW, "START\n"), (NOW + 1, "END\n")])
+    sink.flush()  # what the server does before a request reaches moto
+    assert messages(logs)["s"] == ["START\n", "END\n"]
+
+
+@pytest.mark.asyncio
+async def test_a_clock_that_stepped_back_between_invocations_loses_no_line(logs: Any) -> None:
+    # CloudWatch refuses a batch out of time order: the queued lines of two invocations
+    # whose clock went back in between must not be sent as one.
+    sink = CloudWatchLogsSink(SETTINGS, flush_delay=3600)
+    sink.put_events(GROUP, "s", [(NOW + 500, "first\n"), (NOW + 501, "first done\n")])
+    sink.put_events(GROUP, "s", [(NOW + 100, "second\n")])
+    sink.flush()
+    assert sorted(messages(logs)["s"]) == ["first\n", "first done\n", "second\n"]

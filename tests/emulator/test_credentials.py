@@ -132,6 +132,22 @@ def test_a_session_expires() -> None:
         store.identify(session["AWS_ACCESS_KEY_ID"], session["AWS_SESSION_TOKEN"])
 
 
+def test_a_session_known_while_valid_still_expires() -> None:
+    # A session's claims are worked out once per token; its expiry, on every use.
+    now = [1_000.0]
+    store = CredentialStore.ephemeral(account_id=ACCOUNT, session_seconds=10,
+                                      clock=lambda: now[0])
+    session = store.issue_role_session(ROLE, session_name="f")
+    key, token = session["AWS_ACCESS_KEY_ID"], session["AWS_SESSION_TOKEN"]
+    for _ in range(3):
+        assert store.identify(key, token)[1] == session["AWS_SECRET_ACCESS_KEY"]
+    now[0] = 1_010.0
+    with pytest.raises(SessionExpired):
+        store.identify(key, token)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert store.identify(key, forged) is None
+
+
 # -- Lambda workers ---------------------------------------------------------------------------
 
 

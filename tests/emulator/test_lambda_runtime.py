@@ -27,6 +27,7 @@ from workshop.emulator.lambda_runtime import (
     InvalidRequestContent,
     LambdaRuntime,
     ResourceConflict,
+    ServiceEvent,
     TooManyRequests,
 )
 from workshop.emulator.settings import Settings
@@ -109,6 +110,26 @@ async def test_returns_the_handlers_result(runtime):
 async def test_refuses_a_payload_that_is_not_json(runtime):
     deploy(runtime, "echo")
     with pytest.raises(InvalidRequestContent, match="Could not parse request body into json"):
+        await runtime.invoke("echo", b"{not json")
+
+
+async def test_an_event_a_service_built_is_passed_on_without_parsing_it_again(
+        runtime, monkeypatch):
+    deploy(runtime, "echo")
+    parsed: list[bytes] = []
+    real_loads = json.loads
+
+    def counting_loads(text, *args, **kwargs):
+        parsed.append(text)
+        return real_loads(text, *args, **kwargs)
+
+    monkeypatch.setattr("workshop.emulator.lambda_runtime.json.loads", counting_loads)
+    event = ServiceEvent(b'{"requestContext": {"routeKey": "$default"}, "body": "hi"}')
+    result = await runtime.invoke("echo", event)
+    assert result.json() == {"event": {"requestContext": {"routeKey": "$default"},
+                                       "body": "hi"}}
+    assert bytes(event) not in parsed  # a caller's payload is checked, a service's is not
+    with pytest.raises(InvalidRequestContent):
         await runtime.invoke("echo", b"{not json")
 
 
@@ -495,13 +516,15 @@ async def test_each_worker_has_its_own_log_stream(runtime, sink):
 
 async def test_logs_land_in_moto_cloudwatch_logs():
     with mock_aws():
-        runtime = LambdaRuntime(SETTINGS, ids=CountingIds(), logs=CloudWatchLogsSink(SETTINGS))
+        logs_sink = CloudWatchLogsSink(SETTINGS)
+        runtime = LambdaRuntime(SETTINGS, ids=CountingIds(), logs=logs_sink)
         try:
             deploy(runtime, "chatty")
             await invoke(runtime, "chatty")
             await invoke(runtime, "chatty")
         finally:
             await runtime.shutdown()
+        logs_sink.flush()  # as the server does before any request reaches moto
         # An explicit AWS endpoint: other tests may point AWS_ENDPOINT_URL elsewhere.
         logs = boto3.client("logs", region_name=SETTINGS.region,
                             endpoint_url=f"https://logs.{SETTINGS.region}.amazonaws.com",

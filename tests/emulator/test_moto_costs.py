@@ -3,6 +3,8 @@ with the table (moto alone deep-copies every table the transaction names)."""
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +12,11 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.dynamodb.models.dynamo_type import Item
+from moto.logs.models import LogEvent
 
 from workshop.emulator import moto_costs
+from workshop.emulator.cloudwatch_logs import CloudWatchLogsSink
+from workshop.emulator.settings import Settings
 
 
 @pytest.fixture
@@ -126,3 +131,35 @@ def test_a_handler_class_is_inspected_once(monkeypatch: pytest.MonkeyPatch) -> N
     assert [responses.method_names_from_class(Handler) for _ in range(3)] == [
         ["create_thing"]] * 3
     assert len(inspections) == 1
+
+
+def live(instances: Any) -> int:
+    gc.collect()
+    return len(list(instances))
+
+
+def test_items_a_request_is_done_with_are_not_kept(dynamodb: Any) -> None:
+    # moto lists every model instance it makes, for its dashboard; held strongly, every
+    # item ever written and every copy a request made stayed in memory for good.
+    for n in range(100):
+        key = {"pk": {"S": f"room#{n}"}}
+        dynamodb.put_item(TableName="rooms", Item={**key, "players": {"L": []}})
+        dynamodb.update_item(TableName="rooms", Key=key, UpdateExpression="SET phase = :p",
+                             ExpressionAttributeValues={":p": {"S": "settled"}})
+        dynamodb.delete_item(TableName="rooms", Key=key)
+    dynamodb.put_item(TableName="rooms", Item={"pk": {"S": "tickets"}, "n": {"N": "1"}})
+    assert live(Item.instances_tracked) <= 5
+    # What is still in use is still listed (the dashboard, S3's reset rely on it).
+    assert {item.hash_key.value for item in Item.instances_tracked} == {"tickets"}
+    assert dynamodb.get_item(TableName="rooms", Key={"pk": {"S": "tickets"}})["Item"]
+
+
+def test_log_lines_trimmed_away_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    moto_costs.install()
+    with mock_aws():
+        sink = CloudWatchLogsSink(Settings(port=45998), max_events_per_group=100)
+        now = int(time.time() * 1000)
+        for n in range(1000):
+            sink.put_events("/aws/lambda/busy", "s", [(now + n, f"line {n}\n")])
+        assert live(LogEvent.instances_tracked) <= 300  # the limit, and what awaits a trim

@@ -8,6 +8,7 @@ is refused for the right reason.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.utils import percent_encode_sequence
 
+from workshop.emulator import sigv4
 from workshop.emulator.credentials import CredentialStore
 from workshop.emulator.s3_sigv2 import is_sigv2, verify_sigv2
 from workshop.emulator.sigv4 import Problem, RequestParts, SignatureError, verify
@@ -291,3 +293,18 @@ def test_sigv2_with_a_wrong_secret_does_not_match() -> None:
 
 def _credentials() -> Credentials:
     return Credentials(ROOT.aws_access_key_id, ROOT.aws_secret_access_key)
+
+
+@pytest.mark.parametrize("text", ["20240101T000000Z", "20241231T235959Z", "20240229T120000Z",
+                                  "20230229T120000Z", "20241301T000000Z", "20240101T246000Z",
+                                  "2024011T000000Z", "20240101T000000", "20240101 000000Z",
+                                  "２０２４0101T000000Z", ""])
+def test_request_times_are_read_as_strptime_reads_them(text: str) -> None:
+    # X-Amz-Date is read on every request, without strptime when it has the usual shape.
+    try:
+        expected = datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        with pytest.raises(SignatureError, match="not in the ISO 8601 basic format"):
+            sigv4._parse_time(text)
+    else:
+        assert sigv4._parse_time(text) == expected

@@ -15,6 +15,7 @@ session it issued without keeping a table of them (workers come and go by the th
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -40,6 +41,7 @@ ADMIN_TOKEN_HEADER = "X-Workshop-Admin-Token"
 # AWS caps a role session at 12 hours; Lambda refreshes its functions' credentials before
 # then. The runtime replaces a worker before its session runs out (see lambda_runtime).
 SESSION_SECONDS = 12 * 3600
+_TOKENS_REMEMBERED = 1024  # session tokens whose claims are kept (a worker has one)
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # what AWS key ids are made of
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*"
                        r"(?P<name>[\w+=,.@-]{1,64})$")
@@ -121,6 +123,13 @@ class CredentialStore:
         self._session_key = installation.session_key.encode()
         self._root = Identity(installation.aws_access_key_id,
                               f"arn:aws:iam::{account_id}:root", None)
+        # A Lambda worker signs every call with the same session token: its claims (a MAC
+        # check and a JSON parse) and its secret are worked out once, not per request.
+        # Expiry is still checked on every use (identify).
+        self._claims = functools.lru_cache(maxsize=_TOKENS_REMEMBERED)(  # type: ignore[method-assign]
+            self._claims)
+        self._session_secret = functools.lru_cache(  # type: ignore[method-assign]
+            maxsize=_TOKENS_REMEMBERED)(self._session_secret)
 
     # -- construction --------------------------------------------------------------------
 

@@ -277,6 +277,8 @@ class FaultRegistry:
         run). Otherwise the added delays of every fault that fires are summed, and a
         function error, if one fires, follows them.
         """
+        if not self._faults:
+            return NO_INJECTION  # the usual case, on every invocation: no lock needed
         now = self._clock.monotonic()
         with self._lock:
             self._purge(now)

@@ -54,7 +54,7 @@ from .front_door import IDENTITY
 from .iam_enforcement import IamEnforcer, refusal_response
 from .iam_requests import manage_connections_call
 from .ids import RANDOM_IDS, SYSTEM_CLOCK, Clock, IdSource
-from .lambda_runtime import LambdaError
+from .lambda_runtime import LambdaError, ServiceEvent
 from .settings import Settings
 from .websocket_api import (
     CONNECT,
@@ -74,6 +74,8 @@ log = logging.getLogger("workshop.gateway")
 
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 _CONNECTIONS = "@connections"
+# Where _path_parts keeps them on a request.
+_PATH_PARTS = web.RequestKey("workshop_gateway_path_parts", list)
 # Handshake headers API Gateway does not pass to the $connect integration.
 _NOT_FORWARDED = frozenset({"connection", "upgrade", "host", "content-length",
                             "x-forwarded-port", "x-forwarded-proto"})
@@ -152,6 +154,7 @@ class _Connection:
     ws: web.WebSocketResponse | None = None
     close: CloseReason | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    watchdog: asyncio.TimerHandle | None = None  # enforces the idle and lifetime quotas
 
     def touch(self, clock: Clock) -> None:
         self.last_active = clock.monotonic()
@@ -284,21 +287,23 @@ class Gateway:
         return ws
 
     async def _pump(self, conn: _Connection) -> None:
-        """Receive until the socket closes, enforcing the idle and lifetime quotas."""
+        """Receive until the socket closes; :meth:`_watch` enforces the quotas."""
         ws = conn.ws
         assert ws is not None
+        self._watch(conn)
+        try:
+            await self._receive_all(conn, ws)
+        finally:
+            if conn.watchdog is not None:
+                conn.watchdog.cancel()
+
+    async def _receive_all(self, conn: _Connection, ws: web.WebSocketResponse) -> None:
         while True:
             if conn.close is not None:  # closed by the server (close_all during $connect)
                 await self._close(conn, conn.close)
                 return
-            reason, wait = self._deadline(conn)
-            if wait <= 0:
-                await self._close(conn, reason)
-                return
-            try:
-                message = await ws.receive(timeout=wait)
-            except asyncio.TimeoutError:
-                continue  # re-check: an outbound message may have moved the deadline
+            # No timeout here: a timer per message was a measurable cost under load.
+            message = await ws.receive()
             if message.type is WSMsgType.BINARY:
                 # API Gateway rejects a binary frame and disconnects the client (1003).
                 await self._close(conn, BINARY)
@@ -310,6 +315,16 @@ class Gateway:
             if conn.close is None:
                 conn.close = _client_close(message)
             return
+
+    def _watch(self, conn: _Connection) -> None:
+        """Close the connection at its idle or lifetime deadline, looking again when that
+        comes, since messages (either direction) move the idle one."""
+        reason, wait = self._deadline(conn)
+        if wait > 0:
+            conn.watchdog = asyncio.get_running_loop().call_later(wait, self._watch, conn)
+        elif conn.close is None:
+            conn.close = reason  # from now on the connection is gone for @connections
+            self._spawn(self._close(conn, reason))
 
     def _deadline(self, conn: _Connection) -> tuple[CloseReason, float]:
         now = self._clock.monotonic()
@@ -433,18 +448,20 @@ class Gateway:
                         "on Lambda function %s (no lambda:InvokeFunction for %s from %s)",
                         where, name, APIGATEWAY_PRINCIPAL, source_arn)
             return _Outcome(_Failure.CONFIGURATION)
-        invocation = asyncio.ensure_future(self._runtime.invoke(name, json.dumps(event).encode()))
+        payload = ServiceEvent(json.dumps(event).encode())
+        invocation = asyncio.ensure_future(self._runtime.invoke(name, payload))
         try:
-            # shield: on AWS the function runs on after API Gateway stops waiting.
-            result = await asyncio.wait_for(asyncio.shield(invocation), timeout)
-        except asyncio.TimeoutError:
-            # An invocation still waiting for a worker is withdrawn: it never runs, so a
-            # client told "timed out" is not acted for later. One already running runs
-            # on to its own timeout (the runtime shields it), as on AWS.
-            invocation.cancel()
-            invocation.add_done_callback(_ignore_result)
-            log.warning("%s: Execution failed due to a timeout error (%gs)", where, timeout)
-            return _Outcome(_Failure.TIMEOUT)
+            # On AWS the function runs on after API Gateway stops waiting: _within
+            # never cancels the invocation.
+            if not await _within(invocation, timeout):
+                # An invocation still waiting for a worker is withdrawn: it never runs, so
+                # a client told "timed out" is not acted for later. One already running
+                # runs on to its own timeout (the runtime shields it), as on AWS.
+                invocation.cancel()
+                invocation.add_done_callback(_ignore_result)
+                log.warning("%s: Execution failed due to a timeout error (%gs)", where, timeout)
+                return _Outcome(_Failure.TIMEOUT)
+            result = invocation.result()
         except LambdaError as error:  # the Lambda service refused: throttled, or failed
             log.warning("%s: Lambda invocation failed with status: %s (%s: %s)", where,
                         error.status, error.code, error.message)
@@ -603,9 +620,15 @@ class Gateway:
 
 
 def _path_parts(request: web.Request) -> list[str]:
-    """Path segments, each URL-decoded once (connection ids arrive as ``abc%3D``)."""
-    raw = request.rel_url.raw_path.strip("/")
-    return [unquote(part) for part in raw.split("/")] if raw else []
+    """Path segments, each URL-decoded once (connection ids arrive as ``abc%3D``).
+
+    Kept on the request: the server, its front door and the gateway each look at them.
+    """
+    parts = request.get(_PATH_PARTS)
+    if parts is None:
+        raw = request.rel_url.raw_path.strip("/")
+        parts = request[_PATH_PARTS] = [unquote(part) for part in raw.split("/")] if raw else []
+    return parts
 
 
 def _is_management(parts: list[str]) -> bool:
@@ -699,6 +722,32 @@ async def _wait_until(tasks: list[asyncio.Future[Any]], deadline: float) -> None
     _, pending = await asyncio.wait(tasks, timeout=timeout)
     for task in pending:
         task.cancel()
+
+
+async def _within(invocation: asyncio.Future[Any], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``invocation``; whether it finished.
+
+    What ``wait_for(shield(invocation), timeout)`` does (neither a timeout nor a
+    cancelled caller cancels the invocation), for less: this runs for every message.
+    """
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def release(_: Any = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(timeout, release)
+    invocation.add_done_callback(release)
+    try:
+        await waiter
+    except asyncio.CancelledError:
+        invocation.add_done_callback(_ignore_result)  # nobody will read its outcome now
+        raise
+    finally:
+        timer.cancel()
+        invocation.remove_done_callback(release)
+    return invocation.done()
 
 
 def _ignore_result(task: asyncio.Future[Any]) -> None:

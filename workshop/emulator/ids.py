@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import itertools
+import os
 import secrets
 import string
 import time
-import uuid
 from collections.abc import Callable
 
 __all__ = ["Clock", "IdSource", "SYSTEM_CLOCK", "RANDOM_IDS", "CountingIds"]
@@ -20,7 +20,15 @@ _API_ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def _short_base64() -> str:
-    return base64.b64encode(secrets.token_bytes(12)).decode()[:15] + "="
+    return base64.b64encode(os.urandom(12)).decode()[:15] + "="
+
+
+def _uuid4() -> str:
+    """``str(uuid.uuid4())`` in less than half the time: several are made per message."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return (f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-"
+            f"{digits[20:]}")
 
 
 class Clock:
@@ -45,8 +53,8 @@ class IdSource:
     """Random ids in AWS's formats."""
 
     def request_id(self) -> str:
-        """A Lambda / API Gateway request id (a UUID)."""
-        return str(uuid.uuid4())
+        """A Lambda / API Gateway request id (a version 4 UUID)."""
+        return _uuid4()
 
     def connection_id(self) -> str:
         """An API Gateway WebSocket connection id, like ``L0SM9cOFvHcCIhw=``."""

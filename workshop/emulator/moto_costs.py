@@ -15,6 +15,13 @@ about eight DynamoDB requests, which run one at a time, see :mod:`.moto_services
   backend. The answer for a host never changes: it is remembered.
 * **Every request listed its handler class's methods** with ``inspect.getmembers``;
   remembered per class.
+* **Every model instance moto ever made was kept.** For its dashboard
+  (``/moto-api/data.json``) and S3's reset, moto appends each instance of each model
+  to a list: every item ever written, every copy of an item a request makes (an
+  UpdateItem makes several), every log line. Nothing left them, so a classroom's day
+  of play grew the process without bound (18 items per player in a battle, and every
+  log line however often the logs were trimmed). The lists now hold instances weakly:
+  the dashboard and the reset still see every instance that is still in use.
 
 Each adjustment keeps moto's results exactly; only the repeated work is gone.
 """
@@ -24,7 +31,8 @@ from __future__ import annotations
 import copy
 import functools
 import types
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["install"]
@@ -32,13 +40,15 @@ __all__ = ["install"]
 # (table, hash key, range key or None, the item before the transaction or None)
 _Saved = tuple[Any, Any, Any, Any]
 _HOSTS_REMEMBERED = 1024  # host names are few (one per service and region); a bound anyway
+_SWEEP_AT_LEAST = 1024  # references a model's instance list holds before its first sweep
 
 
 def install() -> None:
-    """Apply the three adjustments (idempotent: a reset configures moto again)."""
+    """Apply the four adjustments (idempotent: a reset configures moto again)."""
     _transactions_save_their_items()
     _remember_backends_by_host()
     _remember_method_names()
+    _track_instances_weakly()
 
 
 def _patched(function: Callable[..., Any]) -> bool:
@@ -155,3 +165,57 @@ def _remember_method_names() -> None:
 
     method_names_from_class._workshop_patched = True  # type: ignore[attr-defined]
     responses.method_names_from_class = method_names_from_class
+
+
+class _LiveInstances:
+    """A model's ``instances_tracked``, holding its instances weakly, in the order made.
+
+    What moto does with the list (appends, iterates) works on it. References to dead
+    instances are swept out whenever the list has doubled since the last sweep, so it
+    stays within twice the live instances (and every append stays cheap: moto makes an
+    instance for every item copy and every log line). An instance that cannot be
+    referred to weakly is held, as moto would hold it.
+    """
+
+    def __init__(self, instances: Iterable[Any] = ()) -> None:
+        self._refs: list[weakref.ref[Any]] = []
+        self._held: list[Any] = []
+        self._sweep_at = _SWEEP_AT_LEAST
+        for instance in instances:
+            self.append(instance)
+
+    def append(self, instance: Any) -> None:
+        try:
+            self._refs.append(weakref.ref(instance))
+        except TypeError:
+            self._held.append(instance)
+            return
+        if len(self._refs) >= self._sweep_at:
+            self._refs = [ref for ref in self._refs if ref() is not None]
+            self._sweep_at = max(2 * len(self._refs), _SWEEP_AT_LEAST)
+
+    def __iter__(self) -> Iterator[Any]:
+        live = [instance for ref in self._refs if (instance := ref()) is not None]
+        return iter(self._held + live)
+
+    def __len__(self) -> int:
+        return len(self._held) + sum(ref() is not None for ref in self._refs)
+
+
+def _track_instances_weakly() -> None:
+    from moto.core.common_models import BaseModel
+
+    original = BaseModel.__dict__["__new__"].__func__
+    if _patched(original):
+        return
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        instance = super(BaseModel, cls).__new__(cls)
+        tracked = cls.instances_tracked  # type: ignore[attr-defined]
+        if type(tracked) is list:  # moto's, from the class's creation or from a reset
+            tracked = cls.instances_tracked = _LiveInstances(tracked)  # type: ignore[attr-defined]
+        tracked.append(instance)
+        return instance
+
+    __new__._workshop_patched = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[assignment]

@@ -17,6 +17,7 @@ deployer may call the mutators from its own thread while the gateway reads on th
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -289,25 +290,38 @@ def evaluate_selection_expression(expression: str, body: str) -> str | None:
     A body nested deeper than Python's parser goes counts as not JSON: a client must not
     be able to crash route selection (AWS documents no nesting limit).
     """
+    pieces, uses_body = _parsed(expression)
     document: Any = None
-    if any(True for _ in _variables(expression)):
+    if uses_body:
         try:
             document = json.loads(body)
         except (TypeError, ValueError, RecursionError):
             return None
         if not isinstance(document, dict):
             return None
-
-    def substitute(match: re.Match[str]) -> str:
-        variable = match.group("wrapped") or match.group("bare")
-        if variable is None:
-            return "$"
-        return _stringify(_lookup_path(document, variable[len(_BODY_PREFIX) + 1:]))
-
     try:
-        return _TOKEN.sub(substitute, expression)
+        return "".join(text if path is None else text + _stringify(_lookup_path(document, path))
+                       for text, path in pieces)
     except RecursionError:  # a selected value nested too deeply to render
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(expression: str) -> tuple[tuple[tuple[str, str | None], ...], bool]:
+    """An expression as (literal text, body path to append or None) pieces, and whether
+    it reads the body: parsed once, as every message of the API is routed with it."""
+    pieces: list[tuple[str, str | None]] = []
+    end = 0
+    for match in _TOKEN.finditer(expression):
+        text = expression[end:match.start()]
+        variable = match.group("wrapped") or match.group("bare")
+        if variable is None:  # an escaped dollar
+            pieces.append((text + "$", None))
+        else:
+            pieces.append((text, variable[len(_BODY_PREFIX) + 1:]))
+        end = match.end()
+    pieces.append((expression[end:], None))
+    return tuple(pieces), any(path is not None for _, path in pieces)
 
 
 def select_route(table: RouteTable, body: str) -> str | None:
