@@ -140,8 +140,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         # The reference solution of every lab before this one.
         template = lab.write(args.lab - 1, stack_name=args.stack_name, template=template)
     if args.target == "aws":
-        outputs = aws_target.deploy(template, stack_name=args.stack_name,
-                                    parameters=parameters)["outputs"]
+        aws_target.use_account(region=args.region, profile=args.profile)
+        result = aws_target.deploy(template, stack_name=args.stack_name, parameters=parameters)
+        outputs = result["outputs"]
+        print(f"stack {result['account_stack_name']} deployed in {result['region']}"
+              + ("" if result["changed"] else " (no changes: it was up to date)"))
         _print_outputs({**outputs, **_publish_pages(args, outputs)})
         return 0
     report = cloud.deploy(template, stack_name=args.stack_name, parameters=parameters,
@@ -239,12 +242,15 @@ def _physical_function_name(function: str, stack_name: str, port: int | None) ->
 def cmd_delete(args: argparse.Namespace) -> int:
     from . import website
 
+    if args.target == "aws":
+        aws_target.use_account(region=args.region, profile=args.profile)
     # The pages first: their bucket must be emptied before its stack can go.
     pages = website.delete(stack_name=args.stack_name, target=args.target, port=args.port)
     also = (f"website {website.site_stack_name(args.stack_name)} deleted too, with its pages"
             if pages else None)
     if args.target == "aws":
-        aws_target.delete(args.stack_name)
+        if aws_target.delete(args.stack_name):
+            print(f"stack {aws_target.account_stack_name(args.stack_name)} deleted")
         if also:
             print(also)
         return 0
@@ -430,6 +436,11 @@ def _parser() -> argparse.ArgumentParser:
                         "or WORKSHOP_PORT)")
     stack = argparse.ArgumentParser(add_help=False)
     stack.add_argument("--stack-name", default="workshop")
+    account = argparse.ArgumentParser(add_help=False)   # --target aws only
+    account.add_argument("--region", help="with --target aws: the AWS region (default "
+                         "AWS_REGION, AWS_DEFAULT_REGION or your AWS config)")
+    account.add_argument("--profile", help="with --target aws: the AWS profile (default "
+                         "AWS_PROFILE)")
     parser = argparse.ArgumentParser(prog="workshop", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -452,7 +463,7 @@ def _parser() -> argparse.ArgumentParser:
     add("down", cmd_down, "stop the local cloud and its Lambda workers")
     add("status", cmd_status, "is the local cloud running, and what is deployed").add_argument(
         "--json", action="store_true")
-    deploy = add("deploy", cmd_deploy, "deploy a SAM template", stack)
+    deploy = add("deploy", cmd_deploy, "deploy a SAM template", stack, account)
     deploy.add_argument("--template", default="template.yaml")
     deploy.add_argument("--target", choices=["local", "aws"], default="local")
     deploy.add_argument("--lab", type=int, metavar="N",
@@ -466,7 +477,8 @@ def _parser() -> argparse.ArgumentParser:
     logs = add("logs", cmd_logs, "print a function's CloudWatch logs", stack)
     logs.add_argument("function", help="logical id in the template, or function name")
     logs.add_argument("--since", type=float, default=60.0, metavar="MINUTES")
-    delete = add("delete", cmd_delete, "delete a stack and every resource it made", stack)
+    delete = add("delete", cmd_delete, "delete a stack and every resource it made", stack,
+                 account)
     delete.add_argument("--target", choices=["local", "aws"], default="local")
     room = add("room", cmd_room, "class play: host one trivia game for the whole room, "
                "with a leaderboard at the end", stack)

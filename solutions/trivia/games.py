@@ -219,7 +219,7 @@ def task_event() -> dict[str, Any]:
 
     A route function answers through the API and stage its event came from; a task of
     the state machine has no WebSocket event, so template.yaml gives it the same
-    ``https://{api}.execute-api.{region}.amazonaws.com/{stage}`` as CONNECTIONS_URL.
+    ``https://{api}.execute-api.{region}.{url suffix}/{stage}`` as CONNECTIONS_URL.
     """
     url = urlsplit(os.environ["CONNECTIONS_URL"])
     return {"requestContext": {"domainName": url.netloc, "stage": url.path.strip("/")}}

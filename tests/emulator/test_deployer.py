@@ -689,7 +689,9 @@ Resources:
     Type: AWS::ApiGatewayV2::Deployment
     Properties: {ApiId: !Ref Api}
 """)
-    with pytest.raises(ProvisionError, match="Nothing: .*At least one route is required"):
+    with pytest.raises(ProvisionError, match="Nothing: .*At least one route is required") \
+            as failure:
         cloud.deployer.deploy(path)
-    # What was created before the failure is recorded, so a fixed template carries on.
-    assert [r["logical_id"] for r in cloud.deployer.describe()["resources"]] == ["Api"]
+    # Rolled back as CloudFormation does: the API made before the failure is gone again.
+    assert failure.value.rolled_back and failure.value.logical_id == "Nothing"
+    assert cloud.apis.real.api_ids() == [] and cloud.deployer.stacks() == []

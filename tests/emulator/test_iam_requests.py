@@ -17,6 +17,7 @@ from botocore.credentials import Credentials
 
 from workshop.emulator.iam_requests import (
     Access,
+    apigateway_call,
     describe_call,
     function_arn,
     lambda_call,
@@ -225,6 +226,13 @@ def test_lambda_function_arns_and_qualifiers() -> None:
     assert call.accesses == (Access("lambda:InvokeFunction", arn),)
     assert lambda_call("ListFunctions", None, region=REGION, account=ACCOUNT).accesses == \
         (Access("lambda:ListFunctions", "*"),)
+
+
+def test_api_gateway_reads_are_apigateway_get_on_the_resource_path() -> None:
+    call = apigateway_call("GET", "/v2/apis/abc1234567/routes", region=REGION)
+    assert call.protocol == "rest-json"
+    assert call.accesses == (Access("apigateway:GET",
+                                    f"arn:aws:apigateway:{REGION}::/apis/abc1234567/routes"),)
 
 
 def test_manage_connections_names_method_stage_and_connection() -> None:

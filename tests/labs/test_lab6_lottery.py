@@ -302,7 +302,7 @@ def test_retries_sit_on_the_tasks_and_every_error_reaches_a_fail_state() -> None
     branches = {name: state for branch in parallel["Branches"]
                 for name, state in branch["States"].items()}
     assert {"Notify Winners", "Record Winners"} == set(branches)
-    assert branches["Notify Winners"]["Resource"] == "arn:aws:states:::sns:publish"
+    assert branches["Notify Winners"]["Resource"] == "arn:${Partition}:states:::sns:publish"
     # a publish is retried only when nothing was sent
     assert all(error.startswith("SNS.") and "Throttl" in error
                for retry in branches["Notify Winners"]["Retry"] for error in retry["ErrorEquals"])
@@ -326,7 +326,7 @@ def test_retries_sit_on_the_tasks_and_every_error_reaches_a_fail_state() -> None
     assert release["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error",
                                  "Next": "Draw Failed"}]
     delete = release["ItemProcessor"]["States"]["Release Claim"]
-    assert delete["Resource"] == "arn:aws:states:::dynamodb:deleteItem"
+    assert delete["Resource"] == "arn:${Partition}:states:::dynamodb:deleteItem"
     assert delete["Parameters"]["ConditionExpression"] == lottery_draw.RELEASE_CONDITION
     assert delete["Parameters"]["ExpressionAttributeValues"][":claimed"] == {
         "S": lottery_draw.CLAIMED}

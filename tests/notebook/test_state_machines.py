@@ -42,6 +42,15 @@ def test_every_state_is_drawn_with_the_shape_of_its_type() -> None:
     assert "_join" not in boxes and lines_with(diagram, '_join((" "))')
 
 
+@pytest.mark.parametrize("resource", ["arn:aws:states:::sns:publish",
+                                      "arn:aws-cn:states:::sns:publish",
+                                      "arn:${Partition}:states:::sns:publish"])
+def test_an_integration_is_named_in_any_partition(resource: str) -> None:
+    machine = {"StartAt": "Tell", "States": {"Tell": {"Type": "Task", "Resource": resource,
+                                                      "End": True}}}
+    assert lines_with(mermaid(machine), "Tell<br/><small>sns:publish</small>")
+
+
 def test_arrows_carry_the_choice_rules_and_the_caught_errors() -> None:
     diagram = mermaid(SCORE_FLOW)
     assert lines_with(diagram, '-->|"$.score > 10"|')

@@ -55,7 +55,9 @@ LESSONS = {
         "lottery.check_fair(counts)", "lottery.plot_fairness(",
         "state_machines.execution_diagram(", "state_machines.history_frame(",
         "lottery.draws_at_once(machine"],
-    "99_cleanup": ["cleanup.delete_stack(", "cleanup.stack_exists(", "cleanup.delete_log_groups("],
+    "99_cleanup": ["leftovers.find()", "leftovers.stop_executions(", "cleanup.delete_stack(",
+                   "cleanup.stack_exists(", "leftovers.delete_log_groups(",
+                   "leftovers.delete_sam_managed_stack()"],
 }
 CELL_TIMEOUT = 120
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["Access", "Call", "describe_call", "function_arn", "lambda_call",
+__all__ = ["Access", "Call", "apigateway_call", "describe_call", "function_arn", "lambda_call",
            "manage_connections_call"]
 
 # The service of an X-Amz-Target prefix.
@@ -129,6 +129,15 @@ def lambda_call(action: str, function: str | None, *, region: str, account: str,
     arn = "*" if function is None else function_arn(function, region=region, account=account,
                                                     qualifier=qualifier)
     return Call("lambda", action, "rest-json", (Access(f"lambda:{action}", arn),))
+
+
+def apigateway_call(method: str, path: str, *, region: str) -> Call:
+    """An API Gateway control-plane call (``/v2/apis/…``): ``apigateway:{METHOD}`` on
+    ``arn:aws:apigateway:{region}::{path}``, the path without its ``/v2`` prefix."""
+    resource = path.removeprefix("/v2") or "/"
+    arn = f"arn:aws:apigateway:{region}::{resource}"
+    operation = method.upper()
+    return Call("apigateway", operation, "rest-json", (Access(f"apigateway:{operation}", arn),))
 
 
 def manage_connections_call(method: str, api_id: str, stage: str, connection_id: str, *,

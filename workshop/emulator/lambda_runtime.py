@@ -196,6 +196,10 @@ class FunctionConfig:
     role: str | None = None
     # Layer folders, in order; each one's ``python/`` is importable, as /opt/python is.
     layers: tuple[Path, ...] = ()
+    # (CodeSha256, CodeSize) of the zip the code was unpacked from (the Lambda API's
+    # CreateFunction/UpdateFunctionCode), which Lambda reports; None: hash the folder.
+    package: tuple[str, int] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -593,7 +597,7 @@ class LambdaRuntime:
         invocation runs the new code, in-flight ones finish on the old.
         """
         self._validate(config)
-        code_sha, code_size = _code_digest(config.code_dir)
+        code_sha, code_size = config.package or _code_digest(config.code_dir)
         # Editing a layer's files changes no function property, but must reach new workers.
         layers_sha = tuple(_code_digest(layer)[0] for layer in config.layers)
         with self._lock:
@@ -611,6 +615,14 @@ class LambdaRuntime:
             self._call_in_loop(self._retire_stale)
         return copy.deepcopy(function.configuration)
 
+    def create_function(self, config: FunctionConfig) -> dict[str, Any]:
+        """Like :meth:`put_function`, but ResourceConflict if the name is taken (the
+        Lambda API's CreateFunction; the deployer replaces with put_function)."""
+        with self._lock:  # reentrant: put_function takes it again
+            if config.name in self._functions:
+                raise ResourceConflict(f"Function already exist: {config.name}")
+            return self.put_function(config)
+
     def publish_layer(self, arn: str, content_dir: Path) -> None:
         """Make a layer version's folder available to functions that name its ARN."""
         with self._lock:
@@ -619,6 +631,11 @@ class LambdaRuntime:
     def delete_layer(self, arn: str) -> None:
         with self._lock:
             self._layers.pop(arn, None)
+
+    def layer_arns(self) -> list[str]:
+        """Every published layer version's ARN (the deployer's and the Lambda API's)."""
+        with self._lock:
+            return sorted(self._layers)
 
     def layer_dir(self, arn: str) -> Path:
         """The folder of a published layer version; ResourceNotFound for any other ARN."""
@@ -674,6 +691,12 @@ class LambdaRuntime:
             policy = self._find(name).policy
             if policy.pop(statement_id, None) is None:
                 raise ResourceNotFound(f"Statement {statement_id} is not found in resource policy.")
+
+    def policy_statements(self, name: str) -> dict[str, dict[str, Any]]:
+        """The function's resource-policy statements by statement id (a copy), as
+        :meth:`add_permission` stored them."""
+        with self._lock:
+            return copy.deepcopy(self._find(name).policy)
 
     def invoke_allowed(self, name: str, *, principal: str, source_arn: str) -> bool:
         """Whether the resource policy lets ``principal`` (a service) invoke the function

@@ -99,13 +99,13 @@ def _statements(policy: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
 
 
 def _policy_decision(policy: Mapping[str, Any] | None, *, resource: str,
-                     context: RequestContext) -> Effect:
-    """What a bucket policy says of an anonymous s3:GetObject: the statements that name
-    everyone, evaluated by the local cloud's one IAM matcher (:mod:`.iam_policy`)."""
+                     context: RequestContext, action: str = "s3:GetObject") -> Effect:
+    """What a bucket policy says of an anonymous ``action`` (s3:GetObject): the statements
+    that name everyone, evaluated by the local cloud's one IAM matcher (:mod:`.iam_policy`)."""
     statements = [{k: v for k, v in s.items() if k not in ("Principal", "NotPrincipal")}
                   for s in _statements(policy) if _names_anonymous(s)]
     document = {"Version": (policy or {}).get("Version"), "Statement": statements}
-    return evaluate([document], action="s3:GetObject", resource=resource,
+    return evaluate([document], action=action, resource=resource,
                     context=context.policy_context()).effect
 
 
@@ -200,3 +200,26 @@ def install() -> None:
     create._workshop_blocks_public = True  # type: ignore[attr-defined]
     backend.create_bucket = create  # type: ignore[method-assign]
     backend.put_bucket_policy = put_policy  # type: ignore[method-assign]
+    models.FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
+
+
+# The local S3 endpoint stands in for S3's HTTPS one, as IAM enforcement's context does.
+_API_REQUEST = RequestContext(secure_transport=True)
+
+
+def _bucket_permission(bucket: Any, action: str, resource: str) -> Any:
+    """moto's bucket-policy check of object requests, with conditions evaluated: moto's
+    own ignores them, so the SAM CLI's managed bucket (Deny ``s3:*`` when
+    ``aws:SecureTransport`` is false) would refuse every upload."""
+    from moto.iam.access_control import PermissionResult
+
+    if bucket.policy is None:
+        return PermissionResult.NEUTRAL
+    try:
+        policy = json.loads(bucket.policy)
+    except ValueError:
+        return PermissionResult.NEUTRAL
+    effect = _policy_decision(policy if isinstance(policy, Mapping) else None,
+                              resource=resource, context=_API_REQUEST, action=action)
+    return {Effect.EXPLICIT_DENY: PermissionResult.DENIED,
+            Effect.ALLOW: PermissionResult.PERMITTED}.get(effect, PermissionResult.NEUTRAL)

@@ -19,7 +19,8 @@ from typing import Any
 
 from .template import Template, TemplateError, parse_yaml
 
-__all__ = ["LOCAL_CODE_BUCKET", "SAM_TRANSFORM", "expand", "is_sam"]
+__all__ = ["LOCAL_CODE_BUCKET", "SAM_TRANSFORM", "expand", "is_sam", "local_path_error",
+           "refuse_local_paths"]
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 LOCAL_CODE_BUCKET = "workshop-local-code"
@@ -81,9 +82,13 @@ class _LocalPaths:
         return code
 
 
-def expand(template: Template, *, region: str,
-           parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Plain CloudFormation for ``template`` (its own body when it is not SAM)."""
+def expand(template: Template, *, region: str, parameters: Mapping[str, Any] | None = None,
+           local_code: bool = True) -> dict[str, Any]:
+    """Plain CloudFormation for ``template`` (its own body when it is not SAM).
+
+    ``local_code=False`` is for a template that came as text (CloudFormation's API): it
+    has no folder of its own, so a local CodeUri is refused, as CloudFormation does.
+    """
     transforms = _transforms(template.body)
     other = [name for name in transforms if name != SAM_TRANSFORM]
     if other:
@@ -94,6 +99,8 @@ def expand(template: Template, *, region: str,
         return template.body
     body = copy.deepcopy(template.body)
     local = _LocalPaths()
+    if not local_code:
+        refuse_local_paths(body, template)
     _swap_local_paths(body, template, local)
     translated = _cached_translate(body, template, region=region, parameters=parameters or {})
     for resource in translated.get("Resources", {}).values():
@@ -102,6 +109,30 @@ def expand(template: Template, *, region: str,
             properties = resource.get("Properties", {})
             properties[key] = local.restore(properties.get(key))
     return translated
+
+
+def local_path_error(template: Template, resource: str, prop: str, uri: str) -> TemplateError:
+    """A local path in a template that has no folder (it came as text)."""
+    section, _, name = resource.rpartition(".")
+    return TemplateError(f"{prop} {uri!r} is a local path: package it with sam package/deploy "
+                         "first (it uploads the code to S3 and writes its s3:// location)",
+                         file=template.path, resource=resource,
+                         line=template.line_of(section or "Resources", name))
+
+
+def refuse_local_paths(body: Mapping[str, Any], template: Template) -> None:
+    """Raise for the first CodeUri, ContentUri or DefinitionUri that names a local path."""
+    globals_ = (body.get("Globals") or {}).get("Function") or {}
+    if isinstance(globals_, dict) and _is_local(globals_.get("CodeUri")):
+        raise local_path_error(template, "Globals.Function", "CodeUri", globals_["CodeUri"])
+    for logical_id, resource in body["Resources"].items():
+        properties = resource.get("Properties") if isinstance(resource, dict) else None
+        if not isinstance(properties, dict):
+            continue
+        kind = str(resource.get("Type"))
+        for prop in (_LOCAL_URI_PROPERTIES.get(kind), "DefinitionUri"):
+            if prop and kind.startswith("AWS::Serverless::") and _is_local(properties.get(prop)):
+                raise local_path_error(template, logical_id, prop, properties[prop])
 
 
 def _swap_local_paths(body: dict[str, Any], template: Template, local: _LocalPaths) -> None:

@@ -4,6 +4,7 @@ A request is served by the first part that claims it:
 
 * ``/_workshop/…``                       the local cloud's own admin API (status, deploy…)
 * ``/2015-03-31/functions/…``            the Lambda API (our runtime)
+* ``/v2/…``                              API Gateway V2 control-plane reads (the gateway's state)
 * ``/_website/{bucket}/…`` (or a Host ``{bucket}.s3-website-{region}.localhost``)
                                          S3 static website endpoints (:mod:`.s3_website`)
 * ``/{apiId}/{stage}…`` of a known API   API Gateway: WebSockets and ``@connections``
@@ -32,9 +33,12 @@ from typing import Any
 import boto3
 from aiohttp import web
 
+from .apigatewayv2_api import apigatewayv2_routes
+from .cloudformation_api import CloudFormation
+from .cloudformation_stacks import CloudFormationError
 from .cloudwatch_logs import CloudWatchLogsSink
 from .credentials import CredentialsError, CredentialStore
-from .deployer import Deployer, DeployError
+from .deployer import Deployer, DeployError, DeployReport
 from .fault_api import fault_routes
 from .front_door import FrontDoor
 from .gateway import Gateway
@@ -102,6 +106,11 @@ class LocalCloud:
         # Deploys run on their own thread (they call the cloud's own APIs over HTTP);
         # one at a time, as CloudFormation updates one stack at a time.
         self._deploy_lock = asyncio.Lock()
+        # CloudFormation's API; `workshop deploy` and `delete` go through it too.
+        self.cloudformation = CloudFormation(settings, deployer=self.deployer,
+                                             lock=self._deploy_lock,
+                                             read_object=self._read_s3_object,
+                                             changed=self.iam.clear)
         self.stopped = asyncio.Event()
 
     def application(self) -> web.Application:
@@ -116,6 +125,8 @@ class LocalCloud:
         app.router.add_post("/_workshop/shutdown", self._shutdown)
         app.router.add_routes(fault_routes(self.runtime, self.deployer))
         app.router.add_routes(lambda_routes(self.runtime, iam=self.iam))
+        # Before the catch-all: /v2/ is the gateway's own state, never moto's apigatewayv2.
+        app.router.add_routes(apigatewayv2_routes(self.apis, self.settings, iam=self.iam))
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         return app
 
@@ -129,11 +140,28 @@ class LocalCloud:
             return await self.websites.handle(request)
         if self.gateway.owns(request):
             return await self.gateway.handle(request)
+        if self.cloudformation.owns(request):
+            return await self.cloudformation.handle(request)
         refusal = await self.iam.check_moto_request(request, resolve_token=self._task_machine)
         if refusal is not None:
             return refusal
         self.logs.flush()  # function logs queued so far are readable by this request
         return await self.moto.handle(request)
+
+    def _read_s3_object(self, bucket: str, key: str) -> bytes:
+        """An object of the local S3 (a TemplateURL), in CloudFormation's words if absent."""
+        from moto.s3.exceptions import MissingBucket, MissingKey
+        from moto.s3.models import s3_backends
+
+        try:
+            found = s3_backends[self.settings.account_id]["aws"].get_object(bucket, key)
+        except (MissingBucket, MissingKey):
+            found = None
+        if found is None:
+            raise CloudFormationError(f"S3 error: The specified key does not exist. "
+                                      f"(s3://{bucket}/{key})")
+        data: bytes = found.value
+        return data
 
     def _task_machine(self, task_token: str) -> str | None:
         return task_token_state_machine(task_token, account=self.settings.account_id,
@@ -170,14 +198,11 @@ class LocalCloud:
             return _error(400, 'expected a JSON body {"template": "<path>"}')
         stack_name = body.get("stack_name") or "workshop"
         parameters = body.get("parameters") or {}
-        async with self._deploy_lock:
-            try:
-                report = await asyncio.to_thread(
-                    self.deployer.deploy, template, stack_name=stack_name, parameters=parameters)
-            except DeployError as error:
-                return _error(400, str(error))
-            finally:
-                self.iam.clear()  # roles and resources changed: decide afresh
+        try:  # as a CloudFormation stack (events, statuses), the deploy lock held
+            report = await self.cloudformation.deploy_template(
+                template, stack_name=stack_name, parameters=parameters)
+        except (DeployError, CloudFormationError) as error:
+            return _error(400, str(error))
         return web.json_response(report.to_json())
 
     async def _outputs(self, request: web.Request) -> web.Response:
@@ -197,20 +222,20 @@ class LocalCloud:
             stack_name = (await request.json())["stack_name"]
         except (ValueError, KeyError, TypeError):
             return _error(400, 'expected a JSON body {"stack_name": "<name>"}')
-        async with self._deploy_lock:
-            if stack_name not in self.deployer.stacks():
-                return _error(404, f"stack {stack_name!r} has not been deployed")
-            try:
-                report = await asyncio.to_thread(self.deployer.delete, stack_name)
-            finally:
-                self.iam.clear()
-        return web.json_response(report.to_json())
+        if self.cloudformation.store.live(stack_name) is None:
+            return _error(404, f"stack {stack_name!r} has not been deployed")
+        try:
+            report = await self.cloudformation.delete_now(stack_name)
+        except (DeployError, CloudFormationError) as error:
+            return _error(400, str(error))
+        return web.json_response((report or DeployReport(stack_name)).to_json())
 
     async def _reset(self, request: web.Request) -> web.Response:
         async with self._deploy_lock:
             await self.gateway.close_all()
             self.scheduler.reset()
             self.deployer.reset()
+            self.cloudformation.reset()
             self.apis.reset()
             self.runtime.reset()
             self.logs.flush()  # into the backends the reset is about to drop

@@ -65,7 +65,18 @@ class TemplateError(DeployError):
 
 
 class ProvisionError(DeployError):
-    """The local cloud refused a change while a (valid) plan was being applied."""
+    """The local cloud refused a change while a (valid) plan was being applied.
+
+    ``rolled_back`` says whether the deploy's changes were undone (CloudFormation's
+    ROLLBACK_COMPLETE / UPDATE_ROLLBACK_COMPLETE) or some remain (…_ROLLBACK_FAILED);
+    ``logical_id`` names the resource that failed, when known.
+    """
+
+    def __init__(self, message: str, *, rolled_back: bool = False,
+                 logical_id: str | None = None) -> None:
+        super().__init__(message)
+        self.rolled_back = rolled_back
+        self.logical_id = logical_id
 
 
 # Short tag -> long form. ``!GetAtt a.b`` and ``!Condition x`` need their own shapes.

@@ -525,6 +525,11 @@ class WebSocketApis:
     def api_ids(self) -> list[str]:
         return sorted(self._apis)
 
+    def record(self, api_id: str) -> _Api:
+        """An API as it is now, whole (a frozen value): what the API Gateway V2 control
+        plane's reads show. NotFound if there is no such API."""
+        return self._api(api_id)
+
     def has_stage(self, api_id: str, stage_name: str) -> bool:
         api = self._apis.get(api_id)
         return api is not None and stage_name in api.stages

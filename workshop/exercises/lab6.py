@@ -162,7 +162,8 @@ def announce_and_record(deployment: Deployment) -> Check:
     if not inbox.notifications:
         return verdict(False, "", "the winners were recorded, but nothing was published: the "
                                   "Parallel needs a branch whose Task has the Resource "
-                                  "arn:aws:states:::sns:publish and TopicArn ${LotteryTopicArn}")
+                                  "arn:${Partition}:states:::sns:publish and TopicArn "
+                                  "${LotteryTopicArn}")
     if not notes:
         return verdict(False, "", "a message arrived, but without the draw_id message "
                                   "attribute that names its draw: add MessageAttributes "
@@ -237,7 +238,7 @@ EXERCISES = [
         "on the topic with the `sns:publish` integration (no Lambda), and name both "
         "results in the Parallel's `ResultSelector`.",
         "A branch `{\"StartAt\": \"Notify Winners\", \"States\": {\"Notify Winners\": "
-        "{\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::sns:publish\", "
+        "{\"Type\": \"Task\", \"Resource\": \"arn:${Partition}:states:::sns:publish\", "
         "\"Parameters\": {\"TopicArn\": \"${LotteryTopicArn}\", \"Subject.$\": "
         "\"$.announcement.subject\", \"Message.$\": \"$.announcement.message\", "
         "\"MessageAttributes\": {\"draw_id\": {\"DataType\": \"String\", \"StringValue.$\": "

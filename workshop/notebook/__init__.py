@@ -22,6 +22,8 @@ lab cell is one call into it:
 * :mod:`.asl_mermaid` — a state machine's ASL drawn as a Mermaid flowchart;
 * :mod:`.lottery`    — the employee pool, draws, the SNS inbox and the fairness experiment;
 * :mod:`.cleanup`    — deleting the stacks and the log groups they leave behind.
+* :mod:`.leftovers`  — everything left in the account or the local cloud, found and
+  removed with plain boto3 (notebook 99).
 
 The lab's teaching content (handler code, template YAML) is not here: it lives in
 ``solutions/`` and ``template.yaml`` and the notebooks show it from there. Import the
@@ -32,5 +34,6 @@ itself loads nothing heavy.
 from __future__ import annotations
 
 __all__ = ["asl_mermaid", "battle_panel", "checks", "cleanup", "crowd", "diagrams", "events",
-           "faults", "inbox", "lottery", "matchmaking_report", "message_log", "progress", "show",
-           "state_machines", "tables", "target", "trivia_bots", "trivia_panel"]
+           "faults", "inbox", "leftovers", "lottery", "matchmaking_report", "message_log",
+           "progress", "show", "state_machines", "tables", "target", "trivia_bots",
+           "trivia_panel"]

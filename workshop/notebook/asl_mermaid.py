@@ -17,6 +17,7 @@ arrows between consecutive ones are highlighted; ``failed`` marks where it faile
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -27,6 +28,7 @@ __all__ = ["AslError", "condition_text", "mermaid"]
 _SHAPES = {"Choice": '{{"{}"}}', "Wait": '[/"{}"/]', "Succeed": '(["{}"])', "Fail": '(["{}"])',
            "Parallel": '[["{}"]]', "Map": '[["{}"]]'}
 _BOX = '["{}"]'
+_INTEGRATION = re.compile(r"^arn:[^:]+:states:::(?P<target>.+)$")
 _OPERATORS = {"Equals": "==", "GreaterThan": ">", "GreaterThanEquals": ">=", "LessThan": "<",
               "LessThanEquals": "<="}
 _TESTS = ("IsPresent", "IsNull", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
@@ -77,8 +79,10 @@ def condition_text(rule: Mapping[str, Any]) -> str:
 
 def _task_target(resource: str) -> str:
     """What a Task calls, briefly: ``lambda``, ``sns:publish``, ``dynamodb:putItem``."""
-    if resource.startswith("arn:aws:states:::"):
-        return resource.removeprefix("arn:aws:states:::").split(".")[0]
+    # Any partition (arn:aws:, arn:aws-cn:) or a template placeholder (arn:${Partition}:).
+    integration = _INTEGRATION.match(resource)
+    if integration:
+        return integration["target"].split(".")[0]
     if ":lambda:" in resource or "Function" in resource:
         return "lambda"
     return "task"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .. import cloud, doctor, up
+from .. import cloud, doctor, sam_cli, up
 
 __all__ = ["TARGETS", "LAB_PACKAGES", "Target", "TargetError", "chosen", "choose",
            "preflight", "start"]
@@ -108,8 +107,10 @@ def _aws_checks() -> list[dict[str, Any]]:
     except Exception as error:  # noqa: BLE001  (any failure means: no usable credentials)
         rows.append(_row("credentials", False, f"{type(error).__name__}: configure credentials "
                                                "with `aws configure` or AWS_PROFILE"))
-    sam = shutil.which("sam")
-    rows.append(_row("SAM CLI", bool(sam), sam or "not found: pip install aws-sam-cli"))
+    try:
+        rows.append(_row("SAM CLI", True, str(sam_cli.find())))
+    except sam_cli.SamCliError as error:
+        rows.append(_row("SAM CLI", False, str(error)))
     return rows
 
 

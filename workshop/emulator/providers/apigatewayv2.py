@@ -167,8 +167,8 @@ class DeploymentProvider(_ApiPart):
     attribute_names = frozenset({"DeploymentId"})
     put_method, delete_method = "create_deployment", "delete_deployment"
 
-    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-        return dict(old) != dict(new)
+    def requires_recreation(self, name: str) -> str:
+        return "Always"  # a changed deployment is a new one
 
     def arguments(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         return {"stage_name": properties.get("StageName")}

@@ -3,12 +3,16 @@
 Functions run from the local folder their ``CodeUri`` names (the SAM expansion maps its
 stand-in S3 location back to that folder), so the plan checks the folder and the handler before
 anything changes, and fingerprints the folder's files: editing handler code redeploys
-the function, and only it.
+the function, and only it. Code in the local S3 (``Code: {S3Bucket, S3Key}``, or the
+``CodeUri: s3://…`` that ``sam deploy`` writes after uploading a zip) is unpacked, checked as
+Lambda checks a package, into a folder of the cloud's home named by the zip's hash, and
+runs from there; the hash is what the fingerprint sees.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
 import functools
 import hashlib
 import os
@@ -17,7 +21,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..lambda_runtime import RESERVED_VARIABLES, FunctionConfig, ResourceNotFound
+from ..lambda_packages import read_s3_package, unpack
+from ..lambda_runtime import RESERVED_VARIABLES, FunctionConfig, LambdaError, ResourceNotFound
 from ..template import TemplateError
 from .base import Provider, Record, RecordOnly, Resource, Skip
 
@@ -31,6 +36,7 @@ __all__ = [
     "code_digest",
     "find_handler",
     "function_name",
+    "s3_code",
 ]
 
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
@@ -135,6 +141,30 @@ def find_handler(code_dir: Path, handler: str) -> Path:
                        f"in {code_dir}")
 
 
+def s3_code(provider: Provider, logical_id: str, location: Mapping[str, Any], *,
+            what: str) -> tuple[Path, str]:
+    """The folder a zip in the local S3 unpacks to, and the zip's SHA-256 (base64)."""
+    bucket, key = location.get("S3Bucket"), location.get("S3Key")
+    if not bucket or not key:
+        raise provider.fail(logical_id, f"{what} needs S3Bucket and S3Key, got {dict(location)!r}")
+    version = location.get("S3ObjectVersion")
+    uri = f"s3://{bucket}/{key}" + (f"?versionId={version}" if version else "")
+    try:
+        data = read_s3_package(str(bucket), str(key), str(version) if version else None,
+                               account=provider.settings.account_id)
+        # One parent per content: nothing else is ever retired from it.
+        parent = hashlib.sha256(data).hexdigest()[:16]
+        package = unpack(data, into=provider.settings.home / "deploy-code" / parent)
+    except LambdaError as error:
+        raise provider.fail(logical_id, f"{what} {uri}: {error.message}") from None
+    return package.folder, package.code_sha256
+
+
+def _hex(digest: str) -> str:
+    """A base64 SHA-256 as hex (a layer's version number is read from the hex)."""
+    return base64.b64decode(digest).hex()
+
+
 def _environment(properties: Mapping[str, Any]) -> dict[str, str]:
     variables = (properties.get("Environment") or {}).get("Variables") or {}
     return {str(k): ("true" if v is True else "false" if v is False else str(v))
@@ -147,6 +177,7 @@ class FunctionProvider(Provider):
     types = ("AWS::Lambda::Function",)
     name_property = "FunctionName"
     attribute_names = frozenset({"Arn"})
+    derived_from = {"CodeDigest": "Code", "InlineSource": "Code"}
 
     def prepare(self, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
         if properties.get("PackageType") == "Image":
@@ -176,8 +207,13 @@ class FunctionProvider(Provider):
             source = str(code["ZipFile"])
             code_dir = self._inline_code(logical_id, source, handler)
             return {"Code": str(code_dir), "InlineSource": source}
+        if isinstance(code, dict) and ("S3Bucket" in code or "S3Key" in code):
+            code_dir, digest = s3_code(self, logical_id, code, what="Code")
+            self._check_handler(logical_id, code_dir, handler)
+            return {"Code": str(code_dir), "CodeDigest": digest}
         raise self.fail(logical_id, f"Code {code!r} cannot run in the local cloud; give a "
-                        "local folder (SAM CodeUri) or inline ZipFile code")
+                        "local folder (SAM CodeUri), a zip in S3 (S3Bucket, S3Key) or inline "
+                        "ZipFile code")
 
     def _checked_environment(self, logical_id: str,
                              properties: Mapping[str, Any]) -> dict[str, str]:
@@ -189,15 +225,21 @@ class FunctionProvider(Provider):
         return environment
 
     def _local_code(self, logical_id: str, code: str, handler: str) -> Path:
+        if not self.context.local_code:
+            raise self.fail(logical_id, f"Code {code!r} is a local path: package it with sam "
+                            "package/deploy first (it uploads the code to S3)")
         code_dir = (self.context.template_dir / code).resolve()
         if not code_dir.is_dir():
             raise self.fail(logical_id, f"CodeUri folder {code} does not exist "
                             f"(looked for {code_dir})")
+        self._check_handler(logical_id, code_dir, handler)
+        return code_dir
+
+    def _check_handler(self, logical_id: str, code_dir: Path, handler: str) -> None:
         try:
             find_handler(code_dir, handler)
         except HandlerError as error:
             raise self._handler_error(logical_id, error) from None
-        return code_dir
 
     def _inline_code(self, logical_id: str, source: str, handler: str) -> Path:
         module, _, function = handler.rpartition(".")
@@ -260,20 +302,25 @@ class LayerVersionProvider(Provider):
     types = ("AWS::Lambda::LayerVersion",)
     name_property = "LayerName"
     attribute_names = frozenset({"LayerVersionArn"})
+    derived_from = {"ContentDigest": "Content"}
 
     def prepare(self, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
         content = properties.get("Content")
-        if not isinstance(content, str):
-            raise self.fail(logical_id, f"Content {content!r} cannot be used locally; give a "
-                            "local folder (SAM ContentUri)")
+        if isinstance(content, dict):
+            folder, digest = s3_code(self, logical_id, content, what="Content")
+            return {**properties, "Content": str(folder), "ContentDigest": _hex(digest)}
+        if not isinstance(content, str) or not self.context.local_code:
+            raise self.fail(logical_id, f"Content {content!r} cannot be used here; give a "
+                            "zip in S3 (S3Bucket, S3Key) or, in a template file, a local folder "
+                            "(SAM ContentUri)")
         folder = (self.context.template_dir / content).resolve()
         if not folder.is_dir():
             raise self.fail(logical_id, f"ContentUri folder {content} does not exist "
                             f"(looked for {folder})")
         return {**properties, "Content": str(folder), "ContentDigest": code_digest(folder)}
 
-    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-        return dict(old) != dict(new)
+    def requires_recreation(self, name: str) -> str:
+        return "Always"  # every property is immutable
 
     def attributes(self, logical_id: str, physical_id: str,
                    properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -307,8 +354,8 @@ class PermissionProvider(Provider):
                 raise self.fail(logical_id, f"a permission needs {required}")
         return {**properties, "Function": function_name(properties["FunctionName"])}
 
-    def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-        return dict(old) != dict(new)
+    def requires_recreation(self, name: str) -> str:
+        return "Always"  # every property is immutable
 
     def create(self, resource: Resource) -> dict[str, Any]:
         props = resource.properties

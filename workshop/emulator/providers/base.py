@@ -90,6 +90,8 @@ class ProviderContext:
     warn: Callable[[str], None]
     # Physical ids of resources skipped in this plan (an HTTP API's routes follow it).
     skipped: set[str] = field(default_factory=set)
+    # False for a template that came as text: it has no folder for local code to be in.
+    local_code: bool = True
 
 
 @dataclass
@@ -193,6 +195,9 @@ class Provider(abc.ABC):
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # Fn::GetAtt names; "Ref" is always available.
     attribute_names: ClassVar[frozenset[str]] = frozenset()
+    # Prepared properties that stand for a template property (a code hash for Code…), so
+    # a change set names the property the learner wrote.
+    derived_from: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -229,10 +234,20 @@ class Provider(abc.ABC):
         return None
 
     def needs_replacement(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-        watched = set(self.replace_on)
-        if self.name_property:
-            watched.add(self.name_property)
-        return any(old.get(name) != new.get(name) for name in watched)
+        return any(old.get(name) != new.get(name) and self.requires_recreation(name) == "Always"
+                   for name in set(old) | set(new))
+
+    def requires_recreation(self, name: str) -> str:
+        """CloudFormation's word for what changing property ``name`` does: "Always"
+        (the resource is replaced) or "Never" (it is updated in place)."""
+        return "Always" if name in self.replace_on or name == self.name_property else "Never"
+
+    def property_changes(self, old: Mapping[str, Any],
+                         new: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The template properties that differ, each with ``requires_recreation``."""
+        names = {self.derived_from.get(name, name) for name in set(old) | set(new)
+                 if old.get(name) != new.get(name)}
+        return [(name, self.requires_recreation(name)) for name in sorted(names)]
 
     # -- applying -----------------------------------------------------------------------
 

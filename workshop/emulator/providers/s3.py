@@ -1,7 +1,10 @@
 """AWS::S3::Bucket and AWS::S3::BucketPolicy in moto's S3.
 
-A bucket's static website (``WebsiteConfiguration``) and its Block Public Access settings
-(``PublicAccessBlockConfiguration``) are applied as CloudFormation applies them. A new
+A bucket's static website (``WebsiteConfiguration``), its Block Public Access settings
+(``PublicAccessBlockConfiguration``), versioning, default encryption (``BucketEncryption``,
+which the SAM CLI's managed bucket sets) and tags are applied as CloudFormation applies them;
+other properties (lifecycle, logging, CORS…) are accepted and recorded but change nothing
+locally, and the one a learner would miss (``NotificationConfiguration``) is warned about. A new
 bucket blocks public access (as on AWS since April 2023), so a public-read bucket policy
 deploys only when the template turns ``BlockPublicPolicy`` off; the policy is put after
 the bucket, as its ``!Ref`` orders it.
@@ -25,12 +28,27 @@ _DASH_WEBSITE_REGIONS = frozenset({
     "ap-northeast-1", "eu-west-1", "sa-east-1", "us-gov-west-1"})
 _BLOCK_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                    "RestrictPublicBuckets")
+# Recorded but not applied, and noticeable: what a learner would wait for in vain.
+_NOT_APPLIED = {"NotificationConfiguration": "the local S3 sends no event notifications"}
 
 
 def website_host(bucket: str, region: str) -> str:
     """The host name of a bucket's website endpoint on AWS."""
     separator = "-" if region in _DASH_WEBSITE_REGIONS else "."
     return f"{bucket}.s3-website{separator}{region}.amazonaws.com"
+
+
+def _encryption_request(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A template's ``BucketEncryption`` as PutBucketEncryption's configuration."""
+    rules = []
+    for rule in config.get("ServerSideEncryptionConfiguration") or []:
+        default = rule.get("ServerSideEncryptionByDefault") or {}
+        entry: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": {
+            key: str(value) for key, value in default.items()}}
+        if "BucketKeyEnabled" in rule:
+            entry["BucketKeyEnabled"] = as_bool(rule["BucketKeyEnabled"])
+        rules.append(entry)
+    return {"Rules": rules}
 
 
 def _website_request(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,6 +96,13 @@ class BucketProvider(Provider):
             "WebsiteURL": f"http://{website_host(physical_id, region)}",
         }
 
+    def prepare(self, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        for name, consequence in _NOT_APPLIED.items():
+            if properties.get(name):
+                self.context.warn(f"{logical_id}: {name} is recorded but not emulated: "
+                                  f"{consequence}")
+        return properties
+
     def create(self, resource: Resource) -> dict[str, Any]:
         request: dict[str, Any] = {"Bucket": resource.physical_id}
         if self.settings.region != "us-east-1":
@@ -111,6 +136,7 @@ class BucketProvider(Provider):
                           WebsiteConfiguration=_website_request(website))
             else:
                 self.call(resource.logical_id, client.delete_bucket_website, Bucket=name)
+        self._configure_encryption(resource, before)
         versioning = props.get("VersioningConfiguration")
         if versioning != before.get("VersioningConfiguration") and (versioning or before):
             status = (versioning or {}).get("Status", "Suspended")
@@ -122,6 +148,17 @@ class BucketProvider(Provider):
                           Tagging={"TagSet": tag_list(props["Tags"])})
             else:
                 self.call(resource.logical_id, client.delete_bucket_tagging, Bucket=name)
+
+    def _configure_encryption(self, resource: Resource, before: Mapping[str, Any]) -> None:
+        encryption = resource.properties.get("BucketEncryption")
+        if encryption == before.get("BucketEncryption"):
+            return
+        client, name = self.context.clients("s3"), resource.physical_id
+        if encryption:
+            self.call(resource.logical_id, client.put_bucket_encryption, Bucket=name,
+                      ServerSideEncryptionConfiguration=_encryption_request(encryption))
+        else:
+            self.call(resource.logical_id, client.delete_bucket_encryption, Bucket=name)
 
     def _configure_block(self, resource: Resource, before: Mapping[str, Any]) -> None:
         """Block Public Access as the template says; settings it leaves out are off."""

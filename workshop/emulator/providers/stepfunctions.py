@@ -8,6 +8,10 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+
+from ..lambda_packages import read_s3_package
+from ..lambda_runtime import LambdaError
 from .base import NameStyle, Provider, Record, Resource, tag_list
 
 __all__ = ["StateMachineProvider", "check_definition"]
@@ -57,9 +61,6 @@ class StateMachineProvider(Provider):
     attribute_names = frozenset({"Arn", "Name"})
 
     def prepare(self, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
-        if "DefinitionS3Location" in properties:
-            raise self.fail(logical_id, "DefinitionS3Location cannot be read by the local "
-                            "cloud; use DefinitionUri with a local file (SAM) or Definition")
         if not properties.get("RoleArn"):
             raise self.fail(logical_id, "a state machine needs a RoleArn")
         text = self._definition_text(logical_id, properties)
@@ -74,7 +75,8 @@ class StateMachineProvider(Provider):
         except ValueError as error:
             raise self.fail(logical_id, f"invalid state machine definition: {error}") from None
         prepared = {k: v for k, v in properties.items()
-                    if k not in ("Definition", "DefinitionString", "DefinitionSubstitutions")}
+                    if k not in ("Definition", "DefinitionString", "DefinitionSubstitutions",
+                                 "DefinitionS3Location")}
         prepared["Definition"] = json.dumps(definition, sort_keys=True)
         return prepared
 
@@ -83,8 +85,11 @@ class StateMachineProvider(Provider):
             text = json.dumps(properties["Definition"], indent=2)
         elif isinstance(properties.get("DefinitionString"), str):
             text = properties["DefinitionString"]
+        elif isinstance(properties.get("DefinitionS3Location"), dict):
+            text = self._s3_definition(logical_id, properties["DefinitionS3Location"])
         else:
-            raise self.fail(logical_id, "a state machine needs Definition or DefinitionString")
+            raise self.fail(logical_id, "a state machine needs Definition, DefinitionString "
+                            "or DefinitionS3Location")
         substitutions = properties.get("DefinitionSubstitutions") or {}
 
         def substitute(match: re.Match[str]) -> str:
@@ -94,6 +99,27 @@ class StateMachineProvider(Provider):
             return str(value)
 
         return _SUBSTITUTION.sub(substitute, text)
+
+    def _s3_definition(self, logical_id: str, location: Mapping[str, Any]) -> str:
+        """The definition file ``sam deploy`` uploaded for a ``DefinitionUri``."""
+        bucket, key = location.get("Bucket"), location.get("Key")
+        if not bucket or not key:
+            raise self.fail(logical_id, "DefinitionS3Location needs Bucket and Key")
+        version = location.get("Version")
+        try:
+            data = read_s3_package(str(bucket), str(key), str(version) if version else None,
+                                   account=self.settings.account_id)
+        except LambdaError as error:
+            raise self.fail(logical_id, f"DefinitionS3Location s3://{bucket}/{key}: "
+                            f"{error.message}") from None
+        try:
+            text = data.decode("utf-8")
+            if str(key).endswith((".yaml", ".yml")):  # Step Functions takes YAML files too
+                return json.dumps(yaml.safe_load(text), indent=2)
+            return text
+        except (UnicodeDecodeError, yaml.YAMLError) as error:
+            raise self.fail(logical_id, f"DefinitionS3Location s3://{bucket}/{key} cannot be "
+                            f"read: {error}") from None
 
     def attributes(self, logical_id: str, physical_id: str,
                    properties: Mapping[str, Any]) -> dict[str, Any]:

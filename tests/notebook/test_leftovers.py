@@ -1,0 +1,102 @@
+"""Notebook 99's inventory: everything left behind, found and removed with plain boto3.
+
+On a local cloud of its own, because it creates and deletes the SAM CLI's managed stack,
+whose name is the same for every SAM project (and for other tests' ``sam deploy``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pandas as pd
+import pytest
+
+from workshop import cloud as lifecycle
+from workshop.notebook import cleanup, leftovers
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "e2e"
+# What `sam deploy --resolve-s3` creates (samcli/lib/bootstrap/bootstrap.py), in short.
+SAM_MANAGED_TEMPLATE = {
+    "Resources": {"SamCliSourceBucket": {
+        "Type": "AWS::S3::Bucket",
+        "Properties": {"VersioningConfiguration": {"Status": "Enabled"},
+                       "Tags": [{"Key": "ManagedStackSource", "Value": "AwsSamCli"}]}}},
+    "Outputs": {"SourceBucket": {"Value": {"Ref": "SamCliSourceBucket"}}},
+}
+
+
+@pytest.fixture(scope="module")
+def own_cloud() -> Iterator[dict]:
+    try:
+        with lifecycle.private_cloud(time_scale=0.01) as state:
+            yield state
+    finally:
+        # Back to the session's cloud, if one runs (private_cloud restored the variables).
+        if os.environ.get("WORKSHOP_PORT"):
+            lifecycle.use_local_cloud()
+        else:
+            boto3.DEFAULT_SESSION = None
+
+
+def sam_managed_stack() -> str:
+    """Make the SAM CLI's stack and put two versions of one package in its bucket."""
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(StackName=leftovers.SAM_MANAGED_STACK,
+                                TemplateBody=json.dumps(SAM_MANAGED_TEMPLATE))
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName=leftovers.SAM_MANAGED_STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    bucket = cloudformation.describe_stacks(StackName=leftovers.SAM_MANAGED_STACK)[
+        "Stacks"][0]["Outputs"][0]["OutputValue"]
+    s3 = boto3.client("s3")
+    for body in (b"first", b"second"):
+        s3.put_object(Bucket=bucket, Key="lingering/0123abcd", Body=body)
+    return bucket
+
+
+def kinds(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    return sorted(zip(frame["kind"], frame["name"], strict=True))
+
+
+def test_everything_left_is_listed_then_removed(own_cloud: dict) -> None:
+    outputs = lifecycle.deploy(FIXTURES / "lingering.yaml", stack_name="lingering")["outputs"]
+    boto3.client("lambda").invoke(FunctionName=outputs["FunctionName"], Payload=b"{}")
+    running = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=outputs["StateMachineArn"], name="game-1")["executionArn"]
+    bucket = sam_managed_stack()
+
+    before = leftovers.find(stacks=["lingering"])
+    assert list(before.columns) == leftovers.COLUMNS
+    assert kinds(before) == sorted([
+        ("stack", "lingering"), ("stack", leftovers.SAM_MANAGED_STACK),
+        ("running execution", running), ("bucket", bucket),
+        ("log group", f"/aws/lambda/{outputs['FunctionName']}")])
+    assert bucket.startswith(leftovers.SAM_BUCKET_PREFIX)
+    assert before.set_index("name").loc[bucket, "state"].startswith("2 object versions")
+
+    assert leftovers.stop_executions(before) == 1
+    assert boto3.client("stepfunctions").describe_execution(
+        executionArn=running)["status"] == "ABORTED"
+    assert cleanup.delete_stack("lingering").startswith("stack lingering deleted")
+    assert leftovers.delete_log_groups(before) == 1
+    assert kinds(leftovers.find(stacks=["lingering"])) == [
+        ("bucket", bucket), ("stack", leftovers.SAM_MANAGED_STACK)]
+
+    assert leftovers.delete_sam_managed_stack() == (
+        f"stack {leftovers.SAM_MANAGED_STACK} deleted, with its bucket (2 object versions "
+        "removed first)")
+    assert leftovers.find(stacks=["lingering"]).empty
+    assert leftovers.delete_sam_managed_stack() == (
+        f"stack {leftovers.SAM_MANAGED_STACK} does not exist here: nothing to delete")
+
+
+def test_on_aws_only_this_learners_stacks_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(leftovers.target, "chosen", lambda: "aws")
+    monkeypatch.setenv("WORKSHOP_LEARNER", "ada")
+    assert leftovers.stack_names() == ["workshop-ada", "stepfunctions-primer-ada",
+                                       "workshop-website-ada"]
+    monkeypatch.setattr(leftovers.target, "chosen", lambda: "local")
+    assert leftovers.stack_names() == ["workshop", "stepfunctions-primer", "workshop-website"]

@@ -1,0 +1,192 @@
+"""Everything the workshop may have left behind, found and removed with plain boto3.
+
+The same calls work on both targets (the local cloud serves the CloudFormation, S3,
+CloudWatch Logs and Step Functions APIs), so what notebook 99 shows locally is what it
+shows in an AWS account: the workshop's stacks, the SAM CLI's own stack and its artifact
+bucket (with every stored version), the website bucket, the functions' log groups, and
+any state machine execution still running. Only this learner's resources are listed:
+with ``WORKSHOP_LEARNER`` set, another learner's stacks in a shared account are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import boto3
+import pandas as pd
+from botocore.exceptions import ClientError
+
+from .. import aws_target, website
+from . import target
+
+__all__ = ["COLUMNS", "SAM_BUCKET_PREFIX", "SAM_MANAGED_STACK", "STACKS", "delete_log_groups",
+           "delete_sam_managed_stack", "empty_bucket", "find", "stack_names",
+           "stop_executions"]
+
+# The stacks the labs deploy, by the name the notebooks use.
+STACKS = ("workshop", "stepfunctions-primer")
+# `sam deploy --resolve-s3` makes this stack once per account and region, for every SAM
+# project there: its bucket holds the code packages each deploy uploads.
+SAM_MANAGED_STACK = "aws-sam-cli-managed-default"
+SAM_BUCKET_PREFIX = "aws-sam-cli-managed-default-samclisourcebucket-"
+COLUMNS = ["kind", "name", "state", "removed by"]
+_GONE = "DELETE_COMPLETE"
+_STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+
+
+def _account_name(name: str) -> str:
+    """The stack's name where it is deployed (a learner's suffix, on AWS)."""
+    return aws_target.account_stack_name(name) if target.chosen() == "aws" else name
+
+
+def stack_names(stacks: Sequence[str] = STACKS) -> list[str]:
+    """This learner's workshop stacks: the game's, its website's, the primer's."""
+    names = [*stacks, website.site_stack_name(stacks[0])]
+    return [_account_name(name) for name in names]
+
+
+def _describe(stack: str) -> dict[str, Any] | None:
+    try:
+        found = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    live = [s for s in found if s["StackStatus"] != _GONE]
+    return live[0] if live else None
+
+
+def _stacks(names: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for name in [*names, SAM_MANAGED_STACK]:
+        stack = _describe(name)
+        if stack is not None:
+            removed_by = ("optional: section 5 (shared by every SAM project here)"
+                          if name == SAM_MANAGED_STACK else "section 3")
+            yield _row("stack", name, stack["StackStatus"], removed_by)
+
+
+def _running_executions(stacks: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Executions still running on the stacks' state machines (a game mid-question)."""
+    cloudformation, sfn = boto3.client("cloudformation"), boto3.client("stepfunctions")
+    for stack in stacks:
+        if _describe(stack) is None:
+            continue
+        pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
+        machines = [r["PhysicalResourceId"] for page in pages
+                    for r in page["StackResourceSummaries"]
+                    if r["ResourceType"] == _STATE_MACHINE and r.get("PhysicalResourceId")]
+        for machine in machines:
+            listing = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine, statusFilter="RUNNING")
+            for page in listing:
+                for execution in page["executions"]:
+                    yield _row("running execution", execution["executionArn"], "RUNNING",
+                               "section 2")
+
+
+def _bucket_contents(bucket: str) -> str:
+    """How many stored versions (and delete markers) a bucket holds, and their size."""
+    versions = markers = size = 0
+    pages = boto3.client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket)
+    for page in pages:
+        versions += len(page.get("Versions", []))
+        size += sum(v.get("Size", 0) for v in page.get("Versions", []))
+        markers += len(page.get("DeleteMarkers", []))
+    extra = f", {markers} delete markers" if markers else ""
+    return f"{versions} object versions, {size / 1024:.0f} KiB{extra}"
+
+
+def _buckets(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
+    # CloudFormation names the website's bucket {stack}-{logical id}-{suffix}, lowercased.
+    site = f"{_account_name(website.site_stack_name(stacks[0]))}-sitebucket-"
+    for bucket in boto3.client("s3").list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if name.startswith(SAM_BUCKET_PREFIX):
+            yield _row("bucket", name, _bucket_contents(name),
+                       "optional: section 5, with the SAM CLI's stack")
+        elif name.startswith(site):
+            yield _row("bucket", name, _bucket_contents(name), "section 3, with the website")
+
+
+def _log_groups(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
+    logs = boto3.client("logs")
+    for stack in [_account_name(name) for name in stacks]:
+        prefix = f"/aws/lambda/{stack}-"
+        for page in logs.get_paginator("describe_log_groups").paginate(
+                logGroupNamePrefix=prefix):
+            for group in page["logGroups"]:
+                yield _row("log group", group["logGroupName"],
+                           f"{group.get('storedBytes', 0)} bytes stored", "section 4")
+
+
+def _row(kind: str, name: str, state: str, removed_by: str) -> dict[str, Any]:
+    return {"kind": kind, "name": name, "state": state, "removed by": removed_by}
+
+
+def find(*, stacks: Sequence[str] = STACKS) -> pd.DataFrame:
+    """One table of everything left: stacks, running executions, buckets, log groups.
+
+    ``stacks`` are the names the notebooks deploy under (the game's first).
+    """
+    names = stack_names(stacks)
+    rows = [*_stacks(names), *_running_executions(names), *_buckets(stacks),
+            *_log_groups(stacks)]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def stop_executions(leftovers: pd.DataFrame) -> int:
+    """Stop the running executions listed: a state machine is deleted only once none runs."""
+    sfn = boto3.client("stepfunctions")
+    arns = leftovers.loc[leftovers["kind"] == "running execution", "name"]
+    for arn in arns:
+        try:
+            sfn.stop_execution(executionArn=arn, error="WorkshopCleanup",
+                               cause="stopped by notebook 99 before deleting its stack")
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+                raise
+    return len(arns)
+
+
+def delete_log_groups(leftovers: pd.DataFrame) -> int:
+    """Delete the log groups listed; returns how many were deleted."""
+    logs = boto3.client("logs")
+    deleted = 0
+    for group in leftovers.loc[leftovers["kind"] == "log group", "name"]:
+        try:
+            logs.delete_log_group(logGroupName=group)
+            deleted += 1
+        except logs.exceptions.ResourceNotFoundException:
+            pass  # already gone: that is what we wanted
+    return deleted
+
+
+def empty_bucket(bucket: str) -> int:
+    """Delete every object version and delete marker, so the bucket itself can go."""
+    s3 = boto3.client("s3")
+    deleted = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]]
+        if keys:  # at most 1,000 a page, as DeleteObjects takes
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted
+
+
+def delete_sam_managed_stack() -> str:
+    """Empty the SAM CLI's bucket and delete its stack; one line says what happened."""
+    cloudformation = boto3.client("cloudformation")
+    if _describe(SAM_MANAGED_STACK) is None:
+        return f"stack {SAM_MANAGED_STACK} does not exist here: nothing to delete"
+    resources = cloudformation.describe_stack_resources(
+        StackName=SAM_MANAGED_STACK)["StackResources"]
+    buckets = [r["PhysicalResourceId"] for r in resources
+               if r["ResourceType"] == "AWS::S3::Bucket" and r.get("PhysicalResourceId")]
+    emptied = sum(empty_bucket(bucket) for bucket in buckets)
+    cloudformation.delete_stack(StackName=SAM_MANAGED_STACK)
+    cloudformation.get_waiter("stack_delete_complete").wait(
+        StackName=SAM_MANAGED_STACK, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+    return (f"stack {SAM_MANAGED_STACK} deleted, with its bucket ({emptied} object versions "
+            "removed first)")
