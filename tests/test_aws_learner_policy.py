@@ -40,23 +40,27 @@ SAM_BUCKET = "aws-sam-cli-managed-default-samclisourcebucket-1a2b3c4d5e6f"
 SITE_BUCKET = "workshop-website-ada-sitebucket-1a2b3c4d5e6f"
 # The ARNs the workshop's resources get, by IAM resource type: names made by
 # CloudFormation ({stack}-{LogicalId}-{suffix}; state machines {LogicalId}-{suffix}), for
-# the plain stack names and a learner's (WORKSHOP_LEARNER=ada).
+# the plain stack names, a learner's (WORKSHOP_LEARNER=ada) and lab 1's SAM CLI project
+# (hello-sam).
 SAMPLES = {
     ("cloudformation", "stack"): [
         f"arn:aws:cloudformation:{R}:{A}:stack/{name}/0f1e2d3c-aaaa-bbbb-cccc-123456789abc"
         for name in ("workshop", "workshop-ada", "workshop-website", "stepfunctions-primer",
-                     "stepfunctions-primer-ada", "aws-sam-cli-managed-default")],
+                     "stepfunctions-primer-ada", "hello-sam", "aws-sam-cli-managed-default")],
     ("s3", "bucket"): [f"arn:aws:s3:::{SAM_BUCKET}", f"arn:aws:s3:::{SITE_BUCKET}"],
     ("s3", "object"): [f"arn:aws:s3:::{SAM_BUCKET}/workshop-ada/0123abcd.template",
                        f"arn:aws:s3:::{SITE_BUCKET}/battle/index.html"],
     ("lambda", "function"): [f"arn:aws:lambda:{R}:{A}:function:workshop-ada-MainServerFunc-AB1",
-                             f"arn:aws:lambda:{R}:{A}:function:stepfunctions-primer-PrimerG-C2"],
+                             f"arn:aws:lambda:{R}:{A}:function:stepfunctions-primer-PrimerG-C2",
+                             f"arn:aws:lambda:{R}:{A}:function:hello-sam-MainServerFunction-D3"],
     ("lambda", "layer"): [f"arn:aws:lambda:{R}:{A}:layer:SharedCodeLayer"],
     ("lambda", "layerVersion"): [f"arn:aws:lambda:{R}:{A}:layer:SharedCodeLayer:3"],
     ("iam", "role"): [f"arn:aws:iam::{A}:role/workshop-ada-MainServerFunctionRole-AB1",
-                      f"arn:aws:iam::{A}:role/stepfunctions-primer-PrimerStateMachineRo-C2"],
+                      f"arn:aws:iam::{A}:role/stepfunctions-primer-PrimerStateMachineRo-C2",
+                      f"arn:aws:iam::{A}:role/hello-sam-MainServerFunctionRole-D3"],
     ("dynamodb", "table"): [f"arn:aws:dynamodb:{R}:{A}:table/workshop-ada-RoomsTable-AB1",
-                            f"arn:aws:dynamodb:{R}:{A}:table/stepfunctions-primer-Primer-C2"],
+                            f"arn:aws:dynamodb:{R}:{A}:table/stepfunctions-primer-Primer-C2",
+                            f"arn:aws:dynamodb:{R}:{A}:table/hello-sam-ConnectionsTable-D3"],
     ("states", "statemachine"): [
         f"arn:aws:states:{R}:{A}:stateMachine:LotteryStateMachine-Ab1Cd2Ef3Gh4",
         f"arn:aws:states:{R}:{A}:stateMachine:PrimerStateMachine-Ab1Cd2Ef3Gh4"],
@@ -65,7 +69,8 @@ SAMPLES = {
     ("sns", "topic"): [f"arn:aws:sns:{R}:{A}:workshop-ada-LotteryTopic-AB1",
                        f"arn:aws:sns:{R}:{A}:workshop-ada-LotteryTopic-AB1:0f1e2d3c-aaaa"],
     ("sqs", "queue"): [f"arn:aws:sqs:{R}:{A}:workshop-ada-LotteryInboxQueue-AB1"],
-    ("logs", "log-group"): [f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/workshop-ada-Main-AB1"],
+    ("logs", "log-group"): [f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/workshop-ada-Main-AB1",
+                            f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/hello-sam-Main-D3"],
     ("logs", "log-stream"): [f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/workshop-ada-Main-"
                              "AB1:log-stream:2026/12/05/[$LATEST]0123abcd"],
 }
@@ -273,7 +278,7 @@ def test_every_action_is_one_iam_knows_and_every_resource_is_one_it_can_name() -
                 # An action that takes no resource is allowed only by Resource "*".
                 assert all(known[a].get("Resources") for a in matched), (
                     f"{statement['Sid']}: {pattern} takes no resource: move it to "
-                    "ActionsWithoutAResource")
+                    "the NoResource statement")
         for resource in listed(statement["Resource"]):
             assert resource == "*" or resource.startswith("arn:aws:"), resource
 

@@ -109,6 +109,14 @@ def test_a_call_the_local_cloud_cannot_describe_is_refused_never_let_through(
     assert boto3.client("iam").list_roles()["Roles"]
 
 
+def test_a_role_calling_cloudformation_is_refused_as_an_undescribed_call(
+        app: dict[str, str]) -> None:
+    answer = call(app, call="describe_stacks")  # served by the local cloud, not moto
+    assert (answer["error"], answer["status"]) == ("AccessDenied", 403)
+    assert "(cloudformation DescribeStacks)" in answer["message"]
+    assert boto3.client("cloudformation").describe_stacks()["Stacks"]
+
+
 def test_a_state_machine_may_invoke_only_the_functions_its_role_names(
         app: dict[str, str]) -> None:
     sfn = boto3.client("stepfunctions")

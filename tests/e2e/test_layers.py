@@ -33,3 +33,20 @@ def test_a_function_imports_from_its_layer_and_sees_new_layer_content(cloud: dic
     report = lifecycle.deploy(template, stack_name="layers")
     assert "GreeterFunction" in report["updated"]
     assert greet(outputs["GreeterFunctionName"], "ada") == "welcome, ada"
+
+
+def test_a_function_reports_its_layer_versions_as_lambda_does(cloud: dict,
+                                                              tmp_path: Path) -> None:
+    """``sam sync --code`` compares GetFunction's ``Configuration.Layers`` ARNs with the
+    template's: without them it says the function "does not have layer …"."""
+    shutil.copy(FIXTURES / "layered.yaml", tmp_path)
+    shutil.copytree(FIXTURES / "layered", tmp_path / "layered")
+    outputs = lifecycle.deploy(tmp_path / "layered.yaml", stack_name="layers-listed")["outputs"]
+    client = boto3.client("lambda")
+    layers = client.get_function(FunctionName=outputs["GreeterFunctionName"]
+                                 )["Configuration"]["Layers"]
+    published = client.list_layer_versions(LayerName=layers[0]["Arn"].split(":")[6])
+    assert len(layers) == 1
+    assert layers[0]["Arn"] in [version["LayerVersionArn"]
+                                for version in published["LayerVersions"]]
+    assert layers[0]["CodeSize"] > 0

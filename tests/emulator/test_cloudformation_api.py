@@ -138,6 +138,9 @@ def test_a_change_set_creates_a_stack_that_reads_like_cloudformations(cfn) -> No
     assert {r["ResourceStatus"] for r in listed} == {"CREATE_COMPLETE"}
     detail = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Work")
     assert detail["StackResourceDetail"]["PhysicalResourceId"] == output["OutputValue"]
+    [topic] = cfn.describe_stack_resources(StackName=stack,
+                                           LogicalResourceId="Topic")["StackResources"]
+    assert topic["ResourceType"] == "AWS::SNS::Topic" and topic["StackName"] == stack
 
     events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
     assert (events[0]["LogicalResourceId"], events[0]["ResourceStatus"]) == \
@@ -160,6 +163,8 @@ def test_an_update_shows_adds_modifies_and_removes(cfn) -> None:
     changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
                for c in described["Changes"]}
     assert changes["Topic"]["PhysicalResourceId"] == before["Topic"]
+    assert [d["Target"]["Name"] for d in changes["Work"]["Details"]] == ["VisibilityTimeout"]
+    assert changes["Work"]["Scope"] == ["Properties"]
 
     cfn.execute_change_set(ChangeSetName=described["ChangeSetId"])
     cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=FAST)
@@ -189,6 +194,12 @@ def test_a_change_set_without_changes_fails_with_cloudformations_words(cfn) -> N
     again = change_set(cfn, stack, body, Parameters=[{"ParameterKey": "Timeout",
                                                       "UsePreviousValue": True}])
     assert again["StatusReason"] == NO_CHANGES
+    # The executed change set is no longer listed; the two failed ones are, until deleted.
+    listed = cfn.list_change_sets(StackName=stack)["Summaries"]
+    assert {c["ChangeSetId"] for c in listed} == {described["ChangeSetId"], again["ChangeSetId"]}
+    cfn.delete_change_set(ChangeSetName=again["ChangeSetId"])
+    assert [c["ChangeSetId"] for c in cfn.list_change_sets(StackName=stack)["Summaries"]] == [
+        described["ChangeSetId"]]
 
 
 def test_a_failed_create_rolls_back_and_then_only_delete_is_allowed(cfn) -> None:
@@ -237,6 +248,11 @@ def test_iam_resources_need_the_capability(cfn) -> None:
                   Capabilities=["CAPABILITY_IAM"])
     assert done["StackStatus"] == "CREATE_COMPLETE"
     assert done["Capabilities"] == ["CAPABILITY_IAM"]
+    original = cfn.get_template(StackName=done["StackId"])["TemplateBody"]
+    processed = cfn.get_template(StackName=done["StackId"], TemplateStage="Processed")
+    assert original == SAM_FUNCTION
+    # JSON, as CloudFormation answers it (botocore decodes a JSON TemplateBody).
+    assert processed["TemplateBody"]["Resources"]["Hello"]["Type"] == "AWS::Lambda::Function"
 
 
 def test_an_unknown_stack_is_refused_in_cloudformations_words(cfn) -> None:
@@ -325,3 +341,16 @@ def test_the_sam_cli_managed_stack_is_created_and_its_bucket_takes_uploads(cfn) 
     s3 = boto3.client("s3")
     s3.put_object(Bucket=output["OutputValue"], Key="code.zip", Body=b"zip")
     assert s3.get_object(Bucket=output["OutputValue"], Key="code.zip")["Body"].read() == b"zip"
+
+
+def test_a_template_the_deployer_refuses_fails_its_change_set_with_the_reason(cfn) -> None:
+    body = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: !Ref Nope}\n"
+    described = change_set(cfn, unique("cs-bad"), body, kind="CREATE")
+    assert (described["Status"], described["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert "Ref to 'Nope'" in described["StatusReason"]
+    assert "cloudformation/" not in described["StatusReason"]  # not our file's path
+    with pytest.raises(ClientError) as refused:
+        cfn.create_change_set(StackName=unique("cs-bad"), ChangeSetName="c",
+                              TemplateBody="Resources: {}", ChangeSetType="CREATE")
+    assert refused.value.response["Error"]["Message"] == (
+        "Template format error: At least one Resources member must be defined.")

@@ -119,10 +119,12 @@ def test_change_sets_by_name_within_a_stack_or_by_arn(store: StackStore) -> None
         store.change_set("first")
     with pytest.raises(CloudFormationError, match="already exists"):
         store.add_change_set(stack, name="first", kind="CREATE", template_body="{}")
-    other = store.add_change_set(stack, name="other", kind="CREATE", template_body="{}")
-    store.executed(stack, change_set)  # the others go, as CloudFormation deletes them
-    assert list(stack.change_sets.values()) == [change_set]
-    assert other.name not in stack.change_sets
+    store.add_change_set(stack, name="other", kind="CREATE", template_body="{}")
+    store.executed(stack, change_set)  # all go from the list, as CloudFormation deletes them
+    assert stack.change_sets == {}
+    assert store.change_set(change_set.change_set_id) == (stack, change_set)
+    with pytest.raises(CloudFormationError, match="ChangeSet \\[first\\] does not exist"):
+        store.change_set("first", "game")
 
 
 IAM_ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}

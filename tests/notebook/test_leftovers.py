@@ -67,11 +67,12 @@ def test_everything_left_is_listed_then_removed(own_cloud: dict) -> None:
     running = boto3.client("stepfunctions").start_execution(
         stateMachineArn=outputs["StateMachineArn"], name="game-1")["executionArn"]
     bucket = sam_managed_stack()
+    lifecycle.deploy(FIXTURES / "lingering.yaml", stack_name="hello-sam")
 
     before = leftovers.find(stacks=["lingering"])
     assert list(before.columns) == leftovers.COLUMNS
     assert kinds(before) == sorted([
-        ("stack", "lingering"), ("stack", leftovers.SAM_MANAGED_STACK),
+        ("stack", "lingering"), ("stack", "hello-sam"), ("stack", leftovers.SAM_MANAGED_STACK),
         ("running execution", running), ("bucket", bucket),
         ("log group", f"/aws/lambda/{outputs['FunctionName']}")])
     assert bucket.startswith(leftovers.SAM_BUCKET_PREFIX)
@@ -81,6 +82,7 @@ def test_everything_left_is_listed_then_removed(own_cloud: dict) -> None:
     assert boto3.client("stepfunctions").describe_execution(
         executionArn=running)["status"] == "ABORTED"
     assert cleanup.delete_stack("lingering").startswith("stack lingering deleted")
+    assert leftovers.delete_sam_lab_stacks() == ["stack hello-sam deleted"]
     assert leftovers.delete_log_groups(before) == 1
     assert kinds(leftovers.find(stacks=["lingering"])) == [
         ("bucket", bucket), ("stack", leftovers.SAM_MANAGED_STACK)]
@@ -97,6 +99,18 @@ def test_on_aws_only_this_learners_stacks_are_named(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(leftovers.target, "chosen", lambda: "aws")
     monkeypatch.setenv("WORKSHOP_LEARNER", "ada")
     assert leftovers.stack_names() == ["workshop-ada", "stepfunctions-primer-ada",
-                                       "workshop-website-ada"]
+                                       "workshop-website-ada", "hello-sam"]
     monkeypatch.setattr(leftovers.target, "chosen", lambda: "local")
-    assert leftovers.stack_names() == ["workshop", "stepfunctions-primer", "workshop-website"]
+    assert leftovers.stack_names() == ["workshop", "stepfunctions-primer", "workshop-website",
+                                       "hello-sam"]
+
+
+def test_a_sam_bucket_of_another_region_says_where_to_delete_it(own_cloud: dict) -> None:
+    name = f"{leftovers.SAM_BUCKET_PREFIX}elsewhere"
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    try:
+        found = leftovers.find(stacks=["lingering"]).set_index("name")
+        assert found.loc[name, "removed by"] == "optional: section 5, run in eu-west-1"
+    finally:
+        boto3.client("s3", region_name="eu-west-1").delete_bucket(Bucket=name)

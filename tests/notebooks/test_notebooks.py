@@ -36,7 +36,10 @@ NOTEBOOKS = ["00_setup", "01_hello_websocket", "02_connection_table", "03_matchm
 # What a notebook must check, beyond running cleanly: the lesson it exists to teach.
 LESSONS = {
     "01_hello_websocket": ["checks.handshake(url, expect=403", "checks.handshake(url, expect=500",
-                           "checks.logged(", "tables.gateway_log_frame("],
+                           "checks.logged(", "tables.gateway_log_frame(",
+                           'sam_cli.run(["build"]', 'sam_cli.run(["deploy"',
+                           'sam_cli.run(["sync", "--code"', 'sam_cli.run(["delete"',
+                           'cfn.describe_stacks(StackName="hello-sam")'],
     "02_connection_table": ["checks.rows(", "GoneException", "events.websocket_event(",
                             "lab.policies_without(", "checks.handshake(url, expect=502",
                             'checks.logged(function_name, "AccessDeniedException"'],
@@ -57,7 +60,7 @@ LESSONS = {
         "lottery.draws_at_once(machine"],
     "99_cleanup": ["leftovers.find()", "leftovers.stop_executions(", "cleanup.delete_stack(",
                    "cleanup.stack_exists(", "leftovers.delete_log_groups(",
-                   "leftovers.delete_sam_managed_stack()"],
+                   "leftovers.delete_sam_lab_stacks()", "leftovers.delete_sam_managed_stack()"],
 }
 CELL_TIMEOUT = 120
 

@@ -19,6 +19,10 @@ Modules, one job each:
 ``template``, ``sam``, ``intrinsics``   reading a SAM / CloudFormation template
 ``deployer``, ``providers``             planning and applying it, one provider per service
 ``scheduler``           ``Schedule`` events (EventBridge rules) firing Lambda functions
+``cloudformation_api``  the CloudFormation API over the deployer (change sets, stacks,
+                        events); ``cloudformation_stacks`` its record of stacks,
+                        ``cloudformation_runs`` running the deployer for it,
+                        ``cloudformation_templates`` what it reads from a template
 
 Nothing here is imported by ``import workshop``: notebooks talk to the running cloud
 over HTTP (``workshop.cloud``) and with plain boto3.

@@ -18,6 +18,7 @@ import datetime
 import json
 import logging
 import re
+import shutil
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -28,23 +29,27 @@ from aiohttp import web
 
 from . import sam
 from .aws_refusals import Protocol, aws_error
+from .cloudformation_runs import StackRuns
 from .cloudformation_stacks import (
     NO_CHANGES,
     ChangeSet,
     CloudFormationError,
     Stack,
     StackStore,
+    one_line,
 )
 from .cloudformation_templates import (
     capability_needs,
     missing_capabilities,
     parameter_declarations,
+    parameter_values,
     resource_types,
     s3_location,
-    stack_parameters,
+    template_body,
     transforms,
 )
-from .deployer import Deployer, DeployError, DeployReport, ResourceEvent
+from .deployer import Deployer, DeployError, DeployReport
+from .nested_stack_records import NestedStackRecords
 from .settings import Settings
 from .sigv4 import RequestParts, signature_service
 from .template import load_template
@@ -54,7 +59,6 @@ __all__ = ["CloudFormation"]
 log = logging.getLogger("workshop.cloudformation")
 
 _STACK_NAME = re.compile(r"^(?:[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*)$")
-_ACTIONS = {"create": "Add", "replace": "Modify", "update": "Modify", "delete": "Remove"}
 
 Reader = Callable[[str, str], bytes]
 
@@ -74,11 +78,11 @@ class CloudFormation:
         self.settings = settings
         self.deployer = deployer
         self.store = StackStore(region=settings.region, account_id=settings.account_id)
-        self._lock = lock
+        self.runs = StackRuns(deployer=deployer, store=self.store, lock=lock, changed=changed)
+        # Nested stacks the deployer makes are stacks here too (ParentId, events…).
+        deployer.nested_observer = NestedStackRecords(store=self.store, runs=self.runs)
         self._read_object = read_object
-        self._changed = changed
         self._folder = settings.home / "cloudformation" / str(settings.port)
-        self._tasks: set[asyncio.Task[None]] = set()
         from moto.core.utils import get_service_model
         self._model = get_service_model("cloudformation")
 
@@ -116,6 +120,11 @@ class CloudFormation:
         except CloudFormationError as error:
             return _reply(aws_error(Protocol.QUERY, code=error.code, message=str(error),
                                     status=error.status, parts=parts))
+        except Exception:  # still an answer the SDKs can parse; the log has the rest
+            log.exception("CloudFormation %s failed", action)
+            return _reply(aws_error(Protocol.QUERY, code="InternalFailure", status=500,
+                                    message="The local CloudFormation service failed; see the "
+                                            "local cloud's log.", parts=parts))
         return _serialize(operation, result)
 
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
@@ -143,7 +152,7 @@ class CloudFormation:
 
     async def create_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         stack, change_set = self._new_change_set(params, params.get("ChangeSetType", "UPDATE"))
-        self._spawn(self._prepare(stack, change_set))
+        self.runs.spawn(self._prepare(stack, change_set))
         return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
 
     def _new_change_set(self, params: dict[str, Any], kind: str) -> tuple[Stack, ChangeSet]:
@@ -175,46 +184,27 @@ class CloudFormation:
     async def _prepare(self, stack: Stack, change_set: ChangeSet) -> None:
         """Plan the change set (as CloudFormation does, after CreateChangeSet answered)."""
         change_set.status = "CREATE_IN_PROGRESS"
+        path = self._template_file(stack, change_set)
         try:
-            path = self._write_template(stack, change_set)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(change_set.template_body, encoding="utf-8")
             values = parameter_values(change_set.parameters)
             # As CloudFormation: the transform, then the capabilities, then the changes.
             processed = await asyncio.to_thread(self._processed, path, values)
             _require(capability_needs(processed), change_set.capabilities)
             plan = await asyncio.to_thread(self.deployer.plan, path, stack_name=stack.name,
                                            parameters=values)
-            change_set.changes = self._changes(stack, plan)
+            change_set.changes = plan.describe()  # DescribeChangeSet's Changes
         except (DeployError, CloudFormationError, OSError) as error:
-            change_set.status, change_set.status_reason = "FAILED", one_line(error)
+            # The file is ours, not the caller's: name it as they know it.
+            reason = one_line(error).replace(f"{path}: ", "").replace(str(path), "the template")
+            change_set.status, change_set.status_reason = "FAILED", reason
             return
         change_set.plan = plan
         if not change_set.changes and change_set.kind == "UPDATE" and change_set.tags == stack.tags:
             change_set.status, change_set.status_reason = "FAILED", NO_CHANGES
             return
         change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
-
-    def _changes(self, stack: Stack, plan: Any) -> list[dict[str, Any]]:
-        """The plan as DescribeChangeSet's Changes."""
-        current = self._resources(stack.name)
-        changes = []
-        for change in plan.changes:
-            existing = current.get(change.logical_id)
-            action = _ACTIONS.get(change.action)
-            if change.action == "skip":
-                action = None if existing else "Add"
-            if action is None:
-                continue
-            if change.action == "create" and existing:  # a new type: a new resource
-                action = "Modify"
-            item: dict[str, Any] = {"Action": action, "LogicalResourceId": change.logical_id,
-                                    "ResourceType": change.type}
-            if existing and action != "Add":
-                item["PhysicalResourceId"] = existing["physical_id"]
-            if action == "Modify":
-                item["Replacement"] = "False" if change.action == "update" else "True"
-                item["Scope"] = ["Properties"]
-            changes.append({"Type": "Resource", "ResourceChange": item})
-        return changes
 
     async def describe_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         stack, change_set = self.store.change_set(params["ChangeSetName"],
@@ -261,7 +251,7 @@ class CloudFormation:
                 code="InvalidChangeSetStatus")
         if stack.status != "REVIEW_IN_PROGRESS":
             self.store.check_updatable(stack)
-        self._start(stack, change_set, disable_rollback=bool(params.get("DisableRollback")))
+        self.runs.start(stack, change_set, disable_rollback=bool(params.get("DisableRollback")))
         return {}
 
     # -- stacks --------------------------------------------------------------------------
@@ -294,16 +284,14 @@ class CloudFormation:
             code = ("InsufficientCapabilitiesException"
                     if reason.startswith("Requires capabilities") else "ValidationError")
             raise CloudFormationError(reason, code=code)
-        self._start(stack, change_set, disable_rollback=bool(params.get("DisableRollback")))
+        self.runs.start(stack, change_set, disable_rollback=bool(params.get("DisableRollback")))
         return {"StackId": stack.stack_id}
 
     async def delete_stack(self, params: dict[str, Any]) -> dict[str, Any]:
         stack = self.store.live(params["StackName"])
         if stack is None or stack.status in ("DELETE_IN_PROGRESS", "DELETE_COMPLETE"):
             return {}  # CloudFormation answers success for a stack that is not there
-        self.store.check_deletable(stack)
-        self.store.set_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
-        self._spawn(self._delete(stack))
+        self.runs.start_delete(stack)
         return {}
 
     async def describe_stacks(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -324,7 +312,8 @@ class CloudFormation:
         for key, value in (("LastUpdatedTime", _time(stack.updated)),
                            ("DeletionTime", _time(stack.deleted)),
                            ("StackStatusReason", stack.status_reason),
-                           ("Description", stack.description)):
+                           ("Description", stack.description),
+                           ("ParentId", stack.parent_id), ("RootId", stack.root_id)):
             if value:
                 item[key] = value
         if stack.status != "REVIEW_IN_PROGRESS":
@@ -357,7 +346,8 @@ class CloudFormation:
                     "CreationTime": _time(stack.created), "StackStatus": stack.status,
                     "LastUpdatedTime": _time(stack.updated),
                     "DeletionTime": _time(stack.deleted),
-                    "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"}}
+                    "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
+                    "ParentId": stack.parent_id or None, "RootId": stack.root_id or None}
             if stack.description:
                 item["TemplateDescription"] = stack.description
             if stack.status_reason:
@@ -506,14 +496,11 @@ class CloudFormation:
                                       "must be defined.")
         return body
 
-    def _write_template(self, stack: Stack, change_set: ChangeSet) -> Path:
-        """The change set's template as a file under the cloud's home, for the deployer."""
+    def _template_file(self, stack: Stack, change_set: ChangeSet) -> Path:
+        """Where the deployer reads a change set's template: under the cloud's home."""
         suffix = ".json" if change_set.template_body.lstrip().startswith("{") else ".yaml"
-        folder = self._folder / stack.stack_id.rsplit("/", 1)[-1]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (change_set.change_set_id.rsplit("/", 1)[-1] + suffix)
-        path.write_text(change_set.template_body, encoding="utf-8")
-        return path
+        return (self._folder / stack.stack_id.rsplit("/", 1)[-1]
+                / (change_set.change_set_id.rsplit("/", 1)[-1] + suffix))
 
     def _processed(self, path: Path, values: Mapping[str, str]) -> dict[str, Any]:
         return sam.expand(load_template(path), region=self.settings.region, parameters=values)
@@ -546,8 +533,21 @@ class CloudFormation:
                                "ParameterValue": str(item.get("ParameterValue", ""))})
         return listed
 
+    async def deploy_template(self, template: Path, *, stack_name: str,
+                              parameters: Mapping[str, str]) -> DeployReport:
+        """``workshop deploy``, recorded as a stack (see :class:`.StackRuns`)."""
+        return await self.runs.deploy_template(template, stack_name=stack_name,
+                                               parameters=parameters)
+
+    async def delete_now(self, stack_name: str) -> DeployReport | None:
+        """``workshop delete``: DeleteStack, waited for."""
+        return await self.runs.delete_now(stack_name)
+
     def reset(self) -> None:
+        """Forget every stack (the deployer and services are reset by the caller)."""
         self.store.clear()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
 
 # -- helpers ------------------------------------------------------------------------------
 

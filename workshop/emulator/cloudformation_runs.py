@@ -49,6 +49,10 @@ class StackRuns:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, stack: Stack, change_set: ChangeSet, *, disable_rollback: bool) -> None:
+        """ExecuteChangeSet: the stack takes the change set's template, parameters and
+        tags now (DescribeStacks shows them while it runs), the deployer runs its plan in
+        the background. (The deployer always rolls a failure back: DisableRollback is
+        recorded, not honoured.)"""
         creating = stack.status == "REVIEW_IN_PROGRESS"
         previous = (stack.template_body, list(stack.parameters))
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
@@ -83,6 +87,8 @@ class StackRuns:
         self.spawn(self.delete(stack))
 
     async def delete(self, stack: Stack) -> DeployReport | None:
+        """Delete the stack's resources (it is DELETE_IN_PROGRESS): DELETE_COMPLETE, or
+        DELETE_FAILED with the reason (deleting again carries on)."""
         async with self._lock:
             try:
                 report = await asyncio.to_thread(self._delete_resources, stack)

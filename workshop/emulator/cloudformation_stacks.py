@@ -135,8 +135,13 @@ class Stack:
     capabilities: list[str] = field(default_factory=list)
     template_body: str = ""
     disable_rollback: bool = False
+    # A nested stack's parent and root stack ids (empty for a stack of its own).
+    parent_id: str = ""
+    root_id: str = ""
     events: list[StackEvent] = field(default_factory=list)
     change_sets: dict[str, ChangeSet] = field(default_factory=dict)
+    # Executed change sets: no longer listed, still described by ARN.
+    executed_change_sets: list[ChangeSet] = field(default_factory=list)
     # logical id -> (status, reason, time) of each resource's latest event
     resource_status: dict[str, tuple[str, str, float]] = field(default_factory=dict)
 
@@ -274,6 +279,9 @@ class StackStore:
                 for change_set in stack.change_sets.values():
                     if name_or_id in (change_set.name, change_set.change_set_id):
                         return stack, change_set
+                for change_set in stack.executed_change_sets:
+                    if name_or_id == change_set.change_set_id:
+                        return stack, change_set
         raise CloudFormationError(f"ChangeSet [{name_or_id}] does not exist",
                                   code="ChangeSetNotFound", status=404)
 
@@ -282,9 +290,12 @@ class StackStore:
             stack.change_sets.pop(change_set.name, None)
 
     def executed(self, stack: Stack, change_set: ChangeSet) -> None:
-        """After a change set runs, CloudFormation deletes the stack's other change sets."""
+        """Once a change set runs, the stack's change sets are gone ("CloudFormation retains
+        all change sets until you update the stack"); the one run is still described by
+        its ARN (its ExecutionStatus)."""
         with self._lock:
-            stack.change_sets = {change_set.name: change_set}
+            stack.change_sets = {}
+            stack.executed_change_sets.append(change_set)
 
     def clear(self) -> None:
         with self._lock:

@@ -12,19 +12,21 @@ This module keeps the stacks: their resources, outputs and exports.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .deployment_executor import EventSink, Execution, ResourceEvent
 from .deployment_plan import Change, Plan, Planner
 from .ids import RANDOM_IDS, IdSource
 from .intrinsics import stack_id
 from .providers import ProviderContext, Record
+from .providers.cloudformation import NestedStackFailed
 from .settings import Settings
 from .template import DeployError, ProvisionError, TemplateError, load_template
 
@@ -33,6 +35,10 @@ __all__ = [
     "DeployError",
     "DeployReport",
     "Deployer",
+    "NestedRun",
+    "NestedStack",
+    "NestedStackFailed",
+    "NestedStackObserver",
     "Plan",
     "ProvisionError",
     "ResourceEvent",
@@ -82,6 +88,54 @@ class _Stack:
     version: int
 
 
+# -- nested stacks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NestedStack:
+    """A child stack as its parent's resource sees it: Ref and ``Outputs.<Key>``."""
+
+    stack_id: str
+    outputs: dict[str, str]
+
+
+class NestedRun(Protocol):
+    """One operation on a child stack, as CloudFormation's API records it."""
+
+    stack_id: str
+
+    def on_event(self, event: ResourceEvent) -> None: ...
+
+    def succeeded(self) -> None: ...
+
+    def failed(self, error: DeployError) -> None: ...
+
+
+class NestedStackObserver(Protocol):
+    """What hears about child stacks (the CloudFormation API: statuses, events, ParentId)."""
+
+    def starting(self, *, parent: str, child: str, creating: bool, template: str,
+                 parameters: Mapping[str, str]) -> NestedRun: ...
+
+    def deleting(self, *, child: str) -> NestedRun: ...
+
+
+@dataclass
+class _UnobservedRun:
+    """A child stack operation nobody records (a deployer without CloudFormation's API)."""
+
+    stack_id: str
+
+    def on_event(self, event: ResourceEvent) -> None:
+        return None
+
+    def succeeded(self) -> None:
+        return None
+
+    def failed(self, error: DeployError) -> None:
+        return None
+
+
 # -- the deployer -----------------------------------------------------------------------
 
 
@@ -89,17 +143,22 @@ class Deployer:
     """Deploys templates as stacks into the local cloud; thread-safe, one deploy at a time.
 
     ``runtime`` is the Lambda runtime, ``apis`` the WebSocket APIs, ``scheduler`` the
-    EventBridge scheduler and ``clients(service)`` a boto3 client for the local cloud.
+    EventBridge scheduler, ``clients(service)`` a boto3 client for the local cloud and
+    ``read_object(bucket, key)`` an object of the local S3 (a nested stack's TemplateURL).
+    ``nested_observer``, when set, records child stacks (the CloudFormation API sets it).
     """
 
     def __init__(self, settings: Settings, *, runtime: Any, apis: Any, scheduler: Any,
-                 clients: Callable[[str], Any], ids: IdSource = RANDOM_IDS) -> None:
+                 clients: Callable[[str], Any], ids: IdSource = RANDOM_IDS,
+                 read_object: Callable[[str, str], bytes] | None = None) -> None:
         self.settings = settings
         self.runtime = runtime
         self.apis = apis
         self.scheduler = scheduler
         self.clients = clients
         self.ids = ids
+        self.read_object = read_object
+        self.nested_observer: NestedStackObserver | None = None
         self._stacks: dict[str, _Stack] = {}
         self._deploy_lock = threading.Lock()  # one plan/execute at a time, as CloudFormation
         self._state_lock = threading.Lock()   # short: readers never wait for a deploy
@@ -149,12 +208,14 @@ class Deployer:
         A resource that cannot be deleted stops it (DELETE_FAILED): the stack keeps what
         is left and ProvisionError is raised, so deleting again carries on."""
         with self._deploy_lock:
-            stack = self._stack(stack_name)
-            plan = Plan.deleting(stack_name, stack.records.values(),
-                                 base_version=stack.version)
-            report = self._execute(plan, on_event, deleting=True)
-            with self._state_lock:
-                self._stacks.pop(stack_name, None)
+            return self._delete(stack_name, on_event)
+
+    def _delete(self, stack_name: str, on_event: EventSink | None) -> DeployReport:
+        stack = self._stack(stack_name)
+        plan = Plan.deleting(stack_name, stack.records.values(), base_version=stack.version)
+        report = self._execute(plan, on_event, deleting=True)
+        with self._state_lock:
+            self._stacks.pop(stack_name, None)
         return report
 
     def _plan(self, template_path: Path, stack_name: str, parameters: Mapping[str, Any],
@@ -215,7 +276,7 @@ class Deployer:
             settings=self.settings, stack_name=stack_name, template_path=path,
             template_dir=template_dir or path.parent, clients=self.clients,
             runtime=self.runtime, apis=self.apis, scheduler=self.scheduler, ids=self.ids,
-            warn=warn, local_code=local_code)
+            warn=warn, local_code=local_code, stacks=self, read_object=self.read_object)
 
     def _save_failed(self, plan: Plan, records: dict[str, Record], stack: _Stack | None, *,
                      rolled_back: bool) -> None:
@@ -237,6 +298,72 @@ class Deployer:
                 plan.stack_name, records, outputs, exports,
                 str(plan.template_path or (previous.template if previous else "")),
                 (previous.version if previous else 0) + 1)
+
+    # -- nested stacks ------------------------------------------------------------------
+    # Called by the AWS::CloudFormation::Stack provider inside its parent's execution: this
+    # thread already holds the deploy lock (not re-entrant), so the child is planned and
+    # executed here directly, and the parent's rollback undoes it through the provider.
+
+    def check_nested(self, template: str, parameters: Mapping[str, str]) -> None:
+        """Plan a child template as a new stack, changing nothing: the parent's plan
+        fails on a broken child template, before anything is deployed."""
+        self._plan(self._nested_template(template), "nested-stack-check", parameters,
+                   local_code=False)
+
+    def deploy_nested(self, *, parent: str, name: str, template: str,
+                      parameters: Mapping[str, str]) -> NestedStack:
+        """Create or update the child stack ``name`` of ``parent`` from template text; a
+        failure rolls the child back and raises NestedStackFailed."""
+        with self._state_lock:
+            current = self._stacks.get(name)
+        creating = current is None
+        plan = self._plan(self._nested_template(template), name, parameters, local_code=False)
+        if current is not None and not plan.deletes and all(
+                step.action == "unchanged" for step in plan.steps):
+            # Nothing to do (a parent's rollback puts back what the child already has).
+            return NestedStack(self._nested_id(name), dict(current.outputs))
+        run = self._observer().starting(parent=parent, child=name, creating=creating,
+                                        template=template, parameters=parameters)
+        try:
+            report = self._execute(plan, run.on_event)
+        except DeployError as error:
+            run.failed(error)
+            verb = "create" if creating else "update"
+            raise NestedStackFailed(_embedded(run.stack_id, verb, error)) from None
+        run.succeeded()
+        return NestedStack(run.stack_id, dict(report.outputs))
+
+    def delete_nested(self, name: str) -> None:
+        """Delete the child stack ``name``; one already gone (deleted directly, or rolled
+        back) is deleted, as CloudFormation treats it."""
+        run = self._observer().deleting(child=name)
+        if name not in self.stacks():
+            run.succeeded()
+            return
+        try:
+            self._delete(name, run.on_event)
+        except DeployError as error:
+            run.failed(error)
+            raise NestedStackFailed(_embedded(run.stack_id, "delete", error)) from None
+        run.succeeded()
+
+    def _observer(self) -> NestedStackObserver:
+        return self.nested_observer or _Unobserved(self)
+
+    def _nested_id(self, name: str) -> str:
+        return stack_id(region=self.settings.region, account_id=self.settings.account_id,
+                        stack_name=name)
+
+    def _nested_template(self, template: str) -> Path:
+        """A child template's text as a file (the planner reads files), by content."""
+        digest = hashlib.sha256(template.encode()).hexdigest()[:16]
+        suffix = ".json" if template.lstrip().startswith("{") else ".yaml"
+        folder = self.settings.home / "nested-templates" / str(self.settings.port)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{digest}{suffix}"
+        if not path.exists():
+            path.write_text(template, encoding="utf-8")
+        return path
 
     # -- reading ------------------------------------------------------------------------
 
@@ -273,3 +400,25 @@ class Deployer:
         """Forget every stack (the local cloud's services are reset separately)."""
         with self._state_lock:
             self._stacks.clear()
+
+
+@dataclass
+class _Unobserved:
+    """Child stacks of a deployer that has no CloudFormation API: ids, nothing recorded."""
+
+    deployer: Deployer
+
+    def starting(self, *, parent: str, child: str, creating: bool, template: str,
+                 parameters: Mapping[str, str]) -> NestedRun:
+        return _UnobservedRun(self.deployer._nested_id(child))
+
+    def deleting(self, *, child: str) -> NestedRun:
+        return _UnobservedRun(self.deployer._nested_id(child))
+
+
+def _embedded(child_id: str, verb: str, error: DeployError) -> str:
+    """CloudFormation's reason on the parent's AWS::CloudFormation::Stack resource."""
+    failed = getattr(error, "logical_id", None)
+    detail = (f"The following resource(s) failed to {verb}: [{failed}]." if failed
+              else " ".join(str(error).split()))
+    return f"Embedded stack {child_id} was not successfully {verb}d: {detail}"

@@ -417,7 +417,7 @@ class Planner:
         values = self._values_of(logical_id)
         kind = self.resources[logical_id]["Type"]
         provider = PROVIDERS.get(kind)
-        if provider is not None and attribute not in provider.attribute_names:
+        if provider is not None and not provider.has_attribute(attribute):
             known = ", ".join(sorted(provider.attribute_names)) or "none"
             raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute}: {kind} has no attribute "
                                 f"{attribute!r} (it has: {known})")

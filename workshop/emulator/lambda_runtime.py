@@ -1113,7 +1113,17 @@ class LambdaRuntime:
         }
         if config.environment:
             configuration["Environment"] = {"Variables": dict(config.environment)}
+        if config.layers:
+            configuration["Layers"] = self._layer_descriptions(config.layers)
         return configuration
+
+    def _layer_descriptions(self, folders: tuple[Path, ...]) -> list[dict[str, Any]]:
+        """Lambda's ``Layers`` field: each layer version's ARN and size, in order (the SAM
+        CLI's ``sam sync --code`` compares them with the template's)."""
+        with self._lock:
+            arn_of = {folder: arn for arn, folder in self._layers.items()}
+        return [{"Arn": arn_of[folder], "CodeSize": _code_digest(folder)[1]}
+                for folder in folders if folder in arn_of]
 
     def _role_arn(self, config: FunctionConfig) -> str:
         return config.role or f"arn:aws:iam::{self.settings.account_id}:role/{config.name}-role"

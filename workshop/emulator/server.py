@@ -8,6 +8,8 @@ A request is served by the first part that claims it:
 * ``/_website/{bucket}/…`` (or a Host ``{bucket}.s3-website-{region}.localhost``)
                                          S3 static website endpoints (:mod:`.s3_website`)
 * ``/{apiId}/{stage}…`` of a known API   API Gateway: WebSockets and ``@connections``
+* signed for the ``cloudformation`` service  CloudFormation (:mod:`.cloudformation_api`) over
+                                         the deployer; ``workshop deploy`` uses the same stacks
 * anything else                          moto (DynamoDB, SNS, SQS, S3, IAM, Logs, Step Functions)
 
 Run it with ``python -m workshop up`` (in the background) or
@@ -99,7 +101,8 @@ class LocalCloud:
         self.scheduler = Scheduler(settings, self.runtime)
         self.deployer = Deployer(settings, runtime=self.runtime, apis=self.apis,
                                  scheduler=self.scheduler,
-                                 clients=client_factory(settings, self.credentials))
+                                 clients=client_factory(settings, self.credentials),
+                                 read_object=self._read_s3_object)
         self.front_door = FrontDoor(settings, self.credentials,
                                     public=self.public_on_exposed_address,
                                     execute_api=self.gateway.is_management)
@@ -140,11 +143,11 @@ class LocalCloud:
             return await self.websites.handle(request)
         if self.gateway.owns(request):
             return await self.gateway.handle(request)
-        if self.cloudformation.owns(request):
-            return await self.cloudformation.handle(request)
         refusal = await self.iam.check_moto_request(request, resolve_token=self._task_machine)
         if refusal is not None:
-            return refusal
+            return refusal  # a role's call IAM does not allow (or cannot tell)
+        if self.cloudformation.owns(request):
+            return await self.cloudformation.handle(request)
         self.logs.flush()  # function logs queued so far are readable by this request
         return await self.moto.handle(request)
 

@@ -20,12 +20,15 @@ from botocore.exceptions import ClientError
 from .. import aws_target, website
 from . import target
 
-__all__ = ["COLUMNS", "SAM_BUCKET_PREFIX", "SAM_MANAGED_STACK", "STACKS", "delete_log_groups",
-           "delete_sam_managed_stack", "empty_bucket", "find", "stack_names",
-           "stop_executions"]
+__all__ = ["COLUMNS", "SAM_BUCKET_PREFIX", "SAM_LAB_STACKS", "SAM_MANAGED_STACK", "STACKS",
+           "delete_log_groups", "delete_sam_lab_stacks", "delete_sam_managed_stack",
+           "empty_bucket", "find",
+           "stack_names", "stop_executions"]
 
 # The stacks the labs deploy, by the name the notebooks use.
 STACKS = ("workshop", "stepfunctions-primer")
+# Lab 1's SAM CLI project, deployed and deleted with `sam` under this very name.
+SAM_LAB_STACKS = ("hello-sam",)
 # `sam deploy --resolve-s3` makes this stack once per account and region, for every SAM
 # project there: its bucket holds the code packages each deploy uploads.
 SAM_MANAGED_STACK = "aws-sam-cli-managed-default"
@@ -41,9 +44,10 @@ def _account_name(name: str) -> str:
 
 
 def stack_names(stacks: Sequence[str] = STACKS) -> list[str]:
-    """This learner's workshop stacks: the game's, its website's, the primer's."""
+    """This learner's workshop stacks: the game's, its website's, the primer's, and lab 1's
+    SAM CLI project."""
     names = [*stacks, website.site_stack_name(stacks[0])]
-    return [_account_name(name) for name in names]
+    return [*(_account_name(name) for name in names), *SAM_LAB_STACKS]
 
 
 def _describe(stack: str) -> dict[str, Any] | None:
@@ -100,18 +104,24 @@ def _bucket_contents(bucket: str) -> str:
 def _buckets(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
     # CloudFormation names the website's bucket {stack}-{logical id}-{suffix}, lowercased.
     site = f"{_account_name(website.site_stack_name(stacks[0]))}-sitebucket-"
-    for bucket in boto3.client("s3").list_buckets().get("Buckets", []):
+    s3 = boto3.client("s3")
+    for bucket in s3.list_buckets().get("Buckets", []):
         name = bucket["Name"]
         if name.startswith(SAM_BUCKET_PREFIX):
+            # ListBuckets lists every region's; the SAM CLI makes one bucket per region.
+            region = s3.get_bucket_location(Bucket=name).get("LocationConstraint") \
+                or "us-east-1"
+            here = region == boto3.session.Session().region_name
             yield _row("bucket", name, _bucket_contents(name),
-                       "optional: section 5, with the SAM CLI's stack")
+                       "optional: section 5, with the SAM CLI's stack" if here else
+                       f"optional: section 5, run in {region}")
         elif name.startswith(site):
             yield _row("bucket", name, _bucket_contents(name), "section 3, with the website")
 
 
 def _log_groups(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
     logs = boto3.client("logs")
-    for stack in [_account_name(name) for name in stacks]:
+    for stack in [*(_account_name(name) for name in stacks), *SAM_LAB_STACKS]:
         prefix = f"/aws/lambda/{stack}-"
         for page in logs.get_paginator("describe_log_groups").paginate(
                 logGroupNamePrefix=prefix):
@@ -175,18 +185,35 @@ def empty_bucket(bucket: str) -> int:
     return deleted
 
 
+def _delete_stack(name: str) -> None:
+    """CloudFormation's DeleteStack, then wait until it is done (or say why it failed)."""
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.delete_stack(StackName=name)
+    cloudformation.get_waiter("stack_delete_complete").wait(
+        StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+
+
+def delete_sam_lab_stacks() -> list[str]:
+    """Delete lab 1's SAM CLI project stack if it is still there; a line per stack."""
+    lines = []
+    for name in SAM_LAB_STACKS:
+        if _describe(name) is None:
+            lines.append(f"stack {name} is not deployed: nothing to delete")
+            continue
+        _delete_stack(name)
+        lines.append(f"stack {name} deleted")
+    return lines
+
+
 def delete_sam_managed_stack() -> str:
     """Empty the SAM CLI's bucket and delete its stack; one line says what happened."""
-    cloudformation = boto3.client("cloudformation")
     if _describe(SAM_MANAGED_STACK) is None:
         return f"stack {SAM_MANAGED_STACK} does not exist here: nothing to delete"
-    resources = cloudformation.describe_stack_resources(
+    resources = boto3.client("cloudformation").describe_stack_resources(
         StackName=SAM_MANAGED_STACK)["StackResources"]
     buckets = [r["PhysicalResourceId"] for r in resources
                if r["ResourceType"] == "AWS::S3::Bucket" and r.get("PhysicalResourceId")]
     emptied = sum(empty_bucket(bucket) for bucket in buckets)
-    cloudformation.delete_stack(StackName=SAM_MANAGED_STACK)
-    cloudformation.get_waiter("stack_delete_complete").wait(
-        StackName=SAM_MANAGED_STACK, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+    _delete_stack(SAM_MANAGED_STACK)
     return (f"stack {SAM_MANAGED_STACK} deleted, with its bucket ({emptied} object versions "
             "removed first)")

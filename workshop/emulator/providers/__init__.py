@@ -23,6 +23,7 @@ from .awslambda import (
     VersionProvider,
 )
 from .base import Provider, ProviderContext, Record, Resource, Skip
+from .cloudformation import StackProvider
 from .dynamodb import TableProvider
 from .events import RuleProvider
 from .iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
@@ -42,7 +43,7 @@ _CLASSES: tuple[type[Provider], ...] = (
     VersionProvider, AliasProvider, LayerVersionProvider, ApiProvider, IntegrationProvider,
     RouteProvider,
     RouteResponseProvider, AuthorizerProvider, DeploymentProvider, StageProvider,
-    RuleProvider,
+    RuleProvider, StackProvider,
 )
 
 PROVIDERS: dict[str, type[Provider]] = {kind: cls for cls in _CLASSES for kind in cls.types}

@@ -289,7 +289,10 @@ class FunctionProvider(Provider):
         return self.create(resource)
 
     def delete(self, record: Record) -> None:
-        self.context.runtime.delete_function(record.physical_id)
+        try:
+            self.context.runtime.delete_function(record.physical_id)
+        except ResourceNotFound:
+            pass  # deleted through the Lambda API already: CloudFormation counts it deleted
 
 
 class LayerVersionProvider(Provider):

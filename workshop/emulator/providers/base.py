@@ -92,6 +92,11 @@ class ProviderContext:
     skipped: set[str] = field(default_factory=set)
     # False for a template that came as text: it has no folder for local code to be in.
     local_code: bool = True
+    # The deployer, for nested stacks: their provider deploys a child stack inside the
+    # parent's execution (deployer.Deployer.deploy_nested); None where there is none.
+    stacks: Any = None
+    # Reads an object of the local S3 (bucket, key) -> bytes: a nested stack's TemplateURL.
+    read_object: Callable[[str, str], bytes] | None = None
 
 
 @dataclass
@@ -128,6 +133,7 @@ class NameStyle:
     lowercase: bool = False
     with_stack: bool = True       # "{stack}-{Logical}-{SUFFIX}" or "{Logical}-{suffix}"
     suffix_alphabet: str = string.ascii_uppercase + string.digits
+    suffix_length: int = 12       # 13 for a nested stack's name
 
 
 def generated_name(stack_name: str, logical_id: str, *, generation: int = 0,
@@ -140,7 +146,7 @@ def generated_name(stack_name: str, logical_id: str, *, generation: int = 0,
     """
     digest = hashlib.sha256(f"{stack_name}/{logical_id}/{generation}".encode()).digest()
     alphabet = style.suffix_alphabet
-    suffix = "".join(alphabet[byte % len(alphabet)] for byte in digest[:12])
+    suffix = "".join(alphabet[byte % len(alphabet)] for byte in digest[:style.suffix_length])
     parts = [stack_name, logical_id] if style.with_stack else [logical_id]
     budget = style.max_length - len(suffix) - len(parts)
     if sum(map(len, parts)) > budget:
@@ -228,6 +234,11 @@ class Provider(abc.ABC):
                    properties: Mapping[str, Any]) -> dict[str, Any]:
         """Ref and Fn::GetAtt values, as far as they can be known before creation."""
         return {"Ref": physical_id}
+
+    @classmethod
+    def has_attribute(cls, name: str) -> bool:
+        """Whether Fn::GetAtt may name ``name`` (a nested stack has ``Outputs.<Key>``)."""
+        return name in cls.attribute_names
 
     def replacement_warning(self, logical_id: str, physical_id: str) -> str | None:
         """What a learner loses when this resource is replaced, if anything."""
