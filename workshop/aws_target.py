@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -215,8 +216,11 @@ def deploy(template: Path, *, stack_name: str, parameters: Mapping[str, str] | N
     """``sam build`` and ``sam deploy`` the template; return the stack's outputs.
 
     ``build=False`` deploys a template with no code to package (the website's) as it is.
-    The result also says whether anything ``changed`` ("No changes to deploy" is success).
+    The result has the local deploy report's shape (``created``, ``updated``, ``deleted``,
+    ``unchanged`` logical ids, ``seconds``, ``outputs``), read from CloudFormation's events,
+    and says whether anything ``changed`` ("No changes to deploy" is a success).
     """
+    started = time.perf_counter()
     sam_cli.find()   # a missing SAM CLI is said first, before any call to AWS
     template = Path(template)
     name = account_stack_name(stack_name)
@@ -239,10 +243,40 @@ def deploy(template: Path, *, stack_name: str, parameters: Mapping[str, str] | N
                "--tags", f"{TEMPLATE_TAG}={template.name}", *account]
     if parameters:
         command += ["--parameter-overrides", *(f"{k}={v}" for k, v in parameters.items())]
-    ran = sam_cli.run(command)
+    changed = "No changes to deploy" not in sam_cli.run(command).output
     return {"stack_name": stack_name, "account_stack_name": name, "region": where,
-            "changed": "No changes to deploy" not in ran.output,
-            "outputs": outputs(stack_name)}
+            "changed": changed, **_changes(name, changed=changed), "warnings": [],
+            "seconds": time.perf_counter() - started, "outputs": outputs(stack_name)}
+
+
+_VERBS = {"CREATE_COMPLETE": "created", "UPDATE_COMPLETE": "updated",
+          "DELETE_COMPLETE": "deleted"}
+
+
+def _changes(name: str, *, changed: bool) -> dict[str, list[str]]:
+    """The resources the last deploy created, updated and deleted, and the others."""
+    client = _session().client("cloudformation", region_name=region())
+    found = _touched(client, name) if changed else {verb: [] for verb in _VERBS.values()}
+    pages = client.get_paginator("list_stack_resources").paginate(StackName=name)
+    current = [r["LogicalResourceId"] for page in pages for r in page["StackResourceSummaries"]]
+    touched = set(found["created"]) | set(found["updated"])
+    return {**found, "unchanged": [logical for logical in current if logical not in touched]}
+
+
+def _touched(client: Any, name: str) -> dict[str, list[str]]:
+    """From the stack's events, newest first, back to the one that started the operation."""
+    found: dict[str, list[str]] = {verb: [] for verb in _VERBS.values()}
+    pages = client.get_paginator("describe_stack_events").paginate(StackName=name)
+    for event in (event for page in pages for event in page["StackEvents"]):
+        if event["ResourceType"] == "AWS::CloudFormation::Stack" and \
+                event["LogicalResourceId"] == name:
+            if event["ResourceStatus"] in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
+                break
+            continue
+        verb = _VERBS.get(event["ResourceStatus"])
+        if verb and event["LogicalResourceId"] not in found[verb]:
+            found[verb].insert(0, event["LogicalResourceId"])
+    return found
 
 
 def delete(stack_name: str) -> bool:

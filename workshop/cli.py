@@ -143,8 +143,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         aws_target.use_account(region=args.region, profile=args.profile)
         result = aws_target.deploy(template, stack_name=args.stack_name, parameters=parameters)
         outputs = result["outputs"]
-        print(f"stack {result['account_stack_name']} deployed in {result['region']}"
-              + ("" if result["changed"] else " (no changes: it was up to date)"))
+        _print_changes(result)
+        print(f"stack {result['account_stack_name']} deployed in {result['region']} in "
+              f"{result['seconds']:.1f} s ({_counts(result)})"
+              + ("" if result["changed"] else "; no changes: it was up to date"))
         _print_outputs({**outputs, **_publish_pages(args, outputs)})
         return 0
     report = cloud.deploy(template, stack_name=args.stack_name, parameters=parameters,
@@ -153,19 +155,27 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**report, "website": pages})
         return 0
-    for verb in ("created", "updated", "deleted"):
-        for logical_id in report[verb]:
-            print(f"  {verb:8} {logical_id}")
-    for warning in report["warnings"]:
-        print(f"  warning  {warning}")
+    _print_changes(report)
     print(f"stack {report['stack_name']} deployed in {report['seconds']:.2f} s "
-          f"({len(report['created'])} created, {len(report['updated'])} updated, "
-          f"{len(report['deleted'])} deleted, {len(report['unchanged'])} unchanged)")
+          f"({_counts(report)})")
     _print_outputs({**report["outputs"], **pages})
     if pages:
         _print_room_pages(cloud.status(port=args.port), stack_name=args.stack_name,
                           port=args.port)
     return 0
+
+
+def _print_changes(report: dict[str, Any]) -> None:
+    for verb in ("created", "updated", "deleted"):
+        for logical_id in report[verb]:
+            print(f"  {verb:8} {logical_id}")
+    for warning in report["warnings"]:
+        print(f"  warning  {warning}")
+
+
+def _counts(report: dict[str, Any]) -> str:
+    return ", ".join(f"{len(report[verb])} {verb}"
+                     for verb in ("created", "updated", "deleted", "unchanged"))
 
 
 def _publish_pages(args: argparse.Namespace, outputs: dict[str, str]) -> dict[str, str]:

@@ -62,7 +62,8 @@ def credentials(s: Settings) -> CredentialStore:
     """This installation's credentials (made now if none exist and no cloud runs)."""
     if not credentials_path(s.home).exists() and _listening(s):
         raise _missing_while_running(s)
-    return CredentialStore.load(s.home, account_id=s.account_id, create=True)
+    return CredentialStore.load(s.home, account_id=s.account_id, partition=s.partition,
+                                create=True)
 
 
 def _missing_while_running(s: Settings) -> CredentialsError:

@@ -29,9 +29,10 @@ TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Games"
 _SESSION = botocore.session.get_session()
 
 
-def request_of(service: str, operation: str, params: dict[str, Any]) -> AWSRequest:
+def request_of(service: str, operation: str, params: dict[str, Any], *,
+               region: str = REGION) -> AWSRequest:
     """The HTTP request botocore sends for ``operation`` (signed, like a handler's)."""
-    client = _SESSION.create_client(service, region_name=REGION, aws_access_key_id="AKIDEXAMPLE",
+    client = _SESSION.create_client(service, region_name=region, aws_access_key_id="AKIDEXAMPLE",
                                     aws_secret_access_key="secret",
                                     endpoint_url="http://127.0.0.1:4580")
     model = client.meta.service_model.operation_model(operation)
@@ -41,17 +42,18 @@ def request_of(service: str, operation: str, params: dict[str, Any]) -> AWSReque
                          data=serialized["body"], headers=serialized["headers"],
                          params=serialized["query_string"])
     SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), model.service_model.signing_name,
-              REGION).add_auth(request)
+              region).add_auth(request)
     return request
 
 
-def describe(service: str, operation: str, params: dict[str, Any], **options: Any):
-    request = request_of(service, operation, params).prepare()
+def describe(service: str, operation: str, params: dict[str, Any], *, region: str = REGION,
+             **options: Any):
+    request = request_of(service, operation, params, region=region).prepare()
     path, _, query = request.url.removeprefix("http://127.0.0.1:4580").partition("?")
     body = request.body or b""
     return describe_call(request.method, path, query, dict(request.headers),
                          body if isinstance(body, bytes) else body.encode(),
-                         region=REGION, account=ACCOUNT, **options)
+                         region=region, account=ACCOUNT, **options)
 
 
 def accesses(call: Any) -> list[tuple[str, str]]:
@@ -241,3 +243,27 @@ def test_manage_connections_names_method_stage_and_connection() -> None:
     assert call.accesses == (Access(
         "execute-api:ManageConnections",
         f"arn:aws:execute-api:{REGION}:{ACCOUNT}:abc123/dev/DELETE/@connections/Zx0="),)
+
+
+# -- partitions ----------------------------------------------------------------------------
+
+
+def test_a_china_region_call_is_on_aws_cn_resources() -> None:
+    """cn-northwest-1 (the original lottery lab's region) is in the aws-cn partition: a role's
+    policy there names ``arn:aws-cn:…``, so the ARNs a call needs must carry it too."""
+    china, queue = "cn-northwest-1", f"http://127.0.0.1:4580/{ACCOUNT}/inbox"
+    assert accesses(describe("dynamodb", "PutItem", {"TableName": "Games", "Item": {}},
+                             region=china)) == [
+        ("dynamodb:PutItem", f"arn:aws-cn:dynamodb:{china}:{ACCOUNT}:table/Games")]
+    assert accesses(describe("sqs", "ReceiveMessage", {"QueueUrl": queue}, region=china)) == [
+        ("sqs:ReceiveMessage", f"arn:aws-cn:sqs:{china}:{ACCOUNT}:inbox")]
+    assert accesses(describe("s3", "GetObject", {"Bucket": "b", "Key": "k"},
+                             region=china)) == [("s3:GetObject", "arn:aws-cn:s3:::b/k")]
+    assert accesses(lambda_call("InvokeFunction", "f", region=china, account=ACCOUNT)) == [
+        ("lambda:InvokeFunction", f"arn:aws-cn:lambda:{china}:{ACCOUNT}:function:f")]
+    assert accesses(manage_connections_call("POST", "abc", "dev", "c1", region=china,
+                                            account=ACCOUNT)) == [
+        ("execute-api:ManageConnections",
+         f"arn:aws-cn:execute-api:{china}:{ACCOUNT}:abc/dev/POST/@connections/c1")]
+    assert accesses(apigateway_call("GET", "/v2/apis", region=china)) == [
+        ("apigateway:GET", f"arn:aws-cn:apigateway:{china}::/apis")]

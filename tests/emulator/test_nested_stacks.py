@@ -59,7 +59,7 @@ FAILING_CHILD = """Resources:
     Type: AWS::ApiGatewayV2::Deployment
     Properties: {ApiId: !Ref Api}
 """
-FAILING_PARENT = """Resources:
+QUEUE_THEN_CHILD = """Resources:
   Queue:
     Type: AWS::SQS::Queue
   Child:
@@ -160,7 +160,7 @@ def test_a_nested_stacks_outputs_feed_the_parent_and_it_updates_and_goes_with_it
     child_id = values["Child"]
     child = cfn.describe_stacks(StackName=child_id)["Stacks"][0]
     assert re.fullmatch(rf"{stack}-Deps-[A-Z0-9]{{13}}", child["StackName"])
-    assert re.fullmatch(rf"arn:aws:cloudformation:[-a-z0-9]+:\d{{12}}:stack/"
+    assert re.fullmatch(rf"arn:aws[-a-z]*:cloudformation:[-a-z0-9]+:\d{{12}}:stack/"
                         rf"{child['StackName']}/[-0-9a-f]+", child_id)
     assert (child["ParentId"], child["RootId"]) == (parent_id, parent_id)
     assert child["StackStatus"] == "CREATE_COMPLETE"
@@ -199,7 +199,7 @@ def test_a_nested_stacks_outputs_feed_the_parent_and_it_updates_and_goes_with_it
 def test_a_failing_child_rolls_the_parent_back(cfn, bucket: str) -> None:
     stack = unique("rollback")
     url = put(bucket, unique("failing") + ".yaml", FAILING_CHILD.encode())
-    reply = cfn.create_stack(StackName=stack, TemplateBody=FAILING_PARENT.format(url=url))
+    reply = cfn.create_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=url))
     with pytest.raises(WaiterError):
         wait(cfn, "stack_create_complete", stack)
     parent = cfn.describe_stacks(StackName=reply["StackId"])["Stacks"][0]
@@ -207,7 +207,7 @@ def test_a_failing_child_rolls_the_parent_back(cfn, bucket: str) -> None:
     [(reason)] = [r for logical, status, r in statuses(cfn, stack)
                   if (logical, status) == ("Child", "CREATE_FAILED")]
     assert re.fullmatch(
-        rf"Embedded stack arn:aws:cloudformation:[^ ]+:stack/{stack}-Child-[A-Z0-9]{{13}}/"
+        rf"Embedded stack arn:aws[-a-z]*:cloudformation:[^ ]+:stack/{stack}-Child-[A-Z0-9]{{13}}/"
         r"[-0-9a-f]+ was not successfully created: The following resource\(s\) failed to "
         r"create: \[Nothing\]\.", reason)
     assert ("Queue", "DELETE_COMPLETE", "") in statuses(cfn, stack)
@@ -237,10 +237,54 @@ def test_a_broken_child_template_fails_the_change_set(cfn, bucket: str) -> None:
     url = put(bucket, unique("broken") + ".yaml",
               b"Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {Bad: !Ref Nope}\n")
     reply = cfn.create_change_set(StackName=stack, ChangeSetName="cs", ChangeSetType="CREATE",
-                                  TemplateBody=FAILING_PARENT.format(url=url))
+                                  TemplateBody=QUEUE_THEN_CHILD.format(url=url))
     with pytest.raises(WaiterError):
         cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=reply["Id"],
                                                            WaiterConfig=FAST)
     described = cfn.describe_change_set(ChangeSetName=reply["Id"])
     assert described["Status"] == "FAILED"
     assert "Nope" in described["StatusReason"]
+
+
+def test_a_code_update_keeps_a_layer_version_deleted_through_the_lambda_api(
+        cfn, bucket: str) -> None:
+    """`sam sync --code` publishes a new dependency layer version and deletes the one the
+    nested stack made; the next infrastructure sync changes only the function's code, so
+    CloudFormation leaves its Layers alone (and Lambda keeps a deleted version for the
+    functions that have it): the update succeeds."""
+    stack, layer = unique("drift"), unique("deps")
+    url = child_template(bucket, "hello")
+    cfn.create_stack(StackName=stack, TemplateBody=PARENT.format(url=url, layer=layer),
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    wait(cfn, "stack_create_complete", stack)
+    lam = boto3.client("lambda")
+    [version] = lam.list_layer_versions(LayerName=layer)["LayerVersions"]
+    lam.delete_layer_version(LayerName=layer, VersionNumber=version["Version"])
+
+    changed = PARENT.format(url=url, layer=layer).replace(
+        "return greeting.TEXT", "return greeting.TEXT + '!'")
+    cfn.update_stack(StackName=stack, TemplateBody=changed,
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    wait(cfn, "stack_update_complete", stack)
+    assert invoke(outputs(cfn, stack)["Function"]) == "hello!"
+
+
+def test_a_child_deleted_directly_is_gone_and_the_parent_still_deletes(cfn, bucket: str
+                                                                       ) -> None:
+    """CloudFormation lets DeleteStack delete a nested stack (only a root stack's
+    termination protection would stop it); the parent's delete then counts it deleted."""
+    stack = unique("direct")
+    url = put(bucket, unique("queue") + ".yaml", QUEUE_CHILD.encode())
+    reply = cfn.create_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=url))
+    wait(cfn, "stack_create_complete", stack)
+    [row] = cfn.describe_stack_resources(StackName=stack, LogicalResourceId="Child")[
+        "StackResources"]
+    child_id = row["PhysicalResourceId"]
+    cfn.delete_stack(StackName=child_id)
+    wait(cfn, "stack_delete_complete", child_id)
+
+    cfn.delete_stack(StackName=stack)
+    wait(cfn, "stack_delete_complete", reply["StackId"])
+    assert cfn.describe_stacks(StackName=reply["StackId"])["Stacks"][0]["StackStatus"] == \
+        "DELETE_COMPLETE"
+    assert ("Child", "DELETE_COMPLETE", "") in statuses(cfn, reply["StackId"])

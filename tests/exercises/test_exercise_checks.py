@@ -21,6 +21,7 @@ from workshop.exercises import (
     lab_files,
 )
 from workshop.exercises.catalog import LABS
+from workshop.exercises.lab2 import api_of
 
 STACK = "exercises"
 
@@ -74,3 +75,11 @@ def test_a_syntax_error_is_named_and_nothing_is_deployed(solved: Workspace) -> N
     # The stack kept serving the last good deploy: the lab still passes.
     [again] = check("1.4", workspace=solved, target="local", stack_name=STACK)
     assert again.ok, again.message
+
+
+@pytest.mark.parametrize("url", [
+    "wss://abc123.execute-api.eu-west-1.amazonaws.com/dev",
+    "wss://abc123.execute-api.cn-northwest-1.amazonaws.com.cn/dev",
+    "ws://127.0.0.1:4580/abc123/dev"])
+def test_the_api_and_stage_of_a_websocket_url_in_any_partition(url: str) -> None:
+    assert api_of(url) == ("abc123", "dev")

@@ -62,6 +62,14 @@ def test_an_unknown_kind_of_event_is_refused() -> None:
                                connection_id="c")
 
 
+def test_an_event_in_china_names_the_china_host() -> None:
+    """cn-northwest-1's APIs live under amazonaws.com.cn: a reply goes there."""
+    event = events.websocket_event("connect", api_id="abc", stage="dev",
+                                   region="cn-northwest-1", connection_id="c")
+    assert event["requestContext"]["domainName"] == \
+        "abc.execute-api.cn-northwest-1.amazonaws.com.cn"
+
+
 def test_the_gateway_log_since_a_moment(denied: dict[str, str]) -> None:
     api_id = tables.physical_id("MainEntry", stack_name=STACK)
     with pytest.raises(websocket.WebSocketBadStatusException):

@@ -85,3 +85,20 @@ def test_sam_sync_code_puts_a_changed_handler_live(project: Path) -> None:
     (project / "hello" / "app.py").write_text(HANDLER.format(text="second"))
     sync(project, "--code")
     assert invoke() == "second"
+
+
+def test_an_infrastructure_sync_after_a_code_sync_succeeds(project: Path) -> None:
+    """What `sam sync --watch` does after a code sync when the template changes: the code
+    sync replaced the dependency layer version the nested stack made; the update keeps
+    the function's layer and the synced code."""
+    template = project / "template.yaml"
+    template.write_text(TEMPLATE.replace("CodeUri: hello/", "CodeUri: hello/\n      Timeout: 7"))
+    run = sync(project)
+    assert "Sync infra completed" in run.output
+    cfn = boto3.client("cloudformation")
+    assert cfn.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    [output] = cfn.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    configuration = boto3.client("lambda").get_function_configuration(
+        FunctionName=output["OutputValue"])
+    assert configuration["Timeout"] == 7
+    assert invoke() == "second"

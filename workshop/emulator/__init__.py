@@ -3,6 +3,7 @@
 Modules, one job each:
 
 ``settings``            where it listens and how it behaves (``WORKSHOP_*`` variables)
+``partitions``          a region's partition (aws, aws-cn…) and DNS suffix; ARNs in it
 ``ids``                 seams for time and identifiers (injectable in tests)
 ``server``              the process: routes each request to the part that serves it
 ``front_door``          what every request passes first: Host, Origin, exposure, signatures,

@@ -1,4 +1,5 @@
-"""AWS-managed policies (``arn:aws:iam::aws:policy/…``) in moto's IAM, when a role names one.
+"""AWS-managed policies (``arn:aws:iam::aws:policy/…``, ``arn:aws-cn:…`` in the China
+regions) in moto's IAM, when a role names one.
 
 SAM gives every function's role ``AWSLambdaBasicExecutionRole``, and templates attach
 others (``AWSLambdaDynamoDBExecutionRole``, ``AWSXrayWriteOnlyAccess``…). On AWS they
@@ -14,13 +15,17 @@ IAM enforcement reads the real document. A name AWS does not have stays unknown:
 from __future__ import annotations
 
 import json
+import re
 import threading
 from functools import lru_cache
 from typing import Any
 
+from .partitions import ARN_PARTITION
+
 __all__ = ["install", "policy_document"]
 
-_PREFIX = "arn:aws:iam::aws:policy/"
+# The same documents in every partition; each partition's IAM has its own ARNs.
+_PREFIX = re.compile(rf"arn:{ARN_PARTITION}:iam::aws:policy/")
 _lock = threading.Lock()
 
 
@@ -39,11 +44,12 @@ def policy_document(arn: str) -> dict[str, Any] | None:
 
 
 def _find(arn: str) -> dict[str, Any] | None:
-    if not arn.startswith(_PREFIX):
+    prefix = _PREFIX.match(arn)
+    if prefix is None:
         return None
     name = arn.rsplit("/", 1)[-1]
     data = _bundled().get(name)
-    if data is None or f"{_PREFIX}{(data.get('Path') or '/').lstrip('/')}{name}" != arn:
+    if data is None or f"{prefix[0]}{(data.get('Path') or '/').lstrip('/')}{name}" != arn:
         return None
     return data
 
@@ -61,7 +67,9 @@ def _ensure(backend: Any, arn: str) -> None:
         if arn not in backend.managed_policies:
             policy = AWSManagedPolicy.from_data(arn.rsplit("/", 1)[-1], backend.account_id,
                                                 backend.region_name, data)
-            backend.managed_policies[arn] = policy
+            # Another partition's ARN is not this IAM's (aws-cn's IAM has no arn:aws:…).
+            if policy.arn == arn:
+                backend.managed_policies[arn] = policy
 
 
 def install() -> None:

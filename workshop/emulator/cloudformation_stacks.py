@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WorkshopError
+from . import partitions
 
 __all__ = [
     "NO_CHANGES",
@@ -194,8 +195,8 @@ class StackStore:
             if self.live(name) is not None:
                 raise CloudFormationError(f"Stack [{name}] already exists",
                                           code="AlreadyExistsException")
-            stack_id = (f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/"
-                        f"{name}/{uuid.uuid4()}")
+            stack_id = partitions.arn("cloudformation", f"stack/{name}/{uuid.uuid4()}",
+                                      region=self.region, account=self.account_id)
             stack = Stack(stack_id, name, self._clock(), **details)
             self._stacks.append(stack)
             self.set_status(stack, status, reason)
@@ -257,8 +258,8 @@ class StackStore:
                 raise CloudFormationError(
                     f"ChangeSet {name} already exists for stack {stack.name}",  # AWS's words
                     code="AlreadyExistsException")
-            change_set_id = (f"arn:aws:cloudformation:{self.region}:{self.account_id}:"
-                             f"changeSet/{name}/{uuid.uuid4()}")
+            change_set_id = partitions.arn("cloudformation", f"changeSet/{name}/{uuid.uuid4()}",
+                                           region=self.region, account=self.account_id)
             change_set = ChangeSet(change_set_id, name, stack.stack_id, stack.name, kind,
                                    self._clock(), template_body, **details)
             stack.change_sets[name] = change_set

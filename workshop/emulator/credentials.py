@@ -62,7 +62,7 @@ class SessionExpired(CredentialsError):
 class Identity:
     """Who signed a request.
 
-    ``arn`` is ``arn:aws:iam::<account>:root`` for the installation's own credentials
+    ``arn`` is ``arn:<partition>:iam::<account>:root`` for the installation's own credentials
     (the learner: full access) or ``arn:aws:sts::<account>:assumed-role/<Role>/<session>``
     for a role session, whose ``role_arn`` is the IAM role's ARN (None for the learner).
     """
@@ -111,10 +111,11 @@ def _unb64(text: str) -> bytes:
 
 class CredentialStore:
     """The installation's credentials and the role sessions made from them (thread-safe:
-    nothing in it changes after construction)."""
+    nothing in it changes after construction). ``partition`` is the cloud region's (aws-cn
+    in the China regions): the installation's own ARN carries it."""
 
     def __init__(self, installation: InstallationSecrets, *, account_id: str,
-                 session_seconds: float = SESSION_SECONDS,
+                 partition: str = "aws", session_seconds: float = SESSION_SECONDS,
                  clock: Callable[[], float] = time.time) -> None:
         self.installation = installation
         self._account_id = account_id
@@ -122,7 +123,7 @@ class CredentialStore:
         self._clock = clock
         self._session_key = installation.session_key.encode()
         self._root = Identity(installation.aws_access_key_id,
-                              f"arn:aws:iam::{account_id}:root", None)
+                              f"arn:{partition}:iam::{account_id}:root", None)
         # A Lambda worker signs every call with the same session token: its claims (a MAC
         # check and a JSON parse) and its secret are worked out once, not per request.
         # Expiry is still checked on every use (identify).
@@ -217,7 +218,8 @@ class CredentialStore:
             raise SessionExpired(f"the session of {claims['r']} ({claims['n']}) expired")
         role_arn, name = claims["r"], claims["n"]
         role_name = role_arn.rsplit("/", 1)[1]
-        arn = f"arn:aws:sts::{self._account_id}:assumed-role/{role_name}/{name}"
+        partition = role_arn.split(":", 2)[1]  # the role's own: aws-cn in the China regions
+        arn = f"arn:{partition}:sts::{self._account_id}:assumed-role/{role_name}/{name}"
         return Identity(access_key_id, arn, role_arn), self._session_secret(session_token)
 
     def _claims(self, session_token: str) -> dict | None:

@@ -304,11 +304,11 @@ class Deployer:
     # thread already holds the deploy lock (not re-entrant), so the child is planned and
     # executed here directly, and the parent's rollback undoes it through the provider.
 
-    def check_nested(self, template: str, parameters: Mapping[str, str]) -> None:
-        """Plan a child template as a new stack, changing nothing: the parent's plan
-        fails on a broken child template, before anything is deployed."""
-        self._plan(self._nested_template(template), "nested-stack-check", parameters,
-                   local_code=False)
+    def check_nested(self, *, name: str, template: str, parameters: Mapping[str, str]
+                     ) -> None:
+        """Plan the child stack ``name`` from template text, changing nothing: the
+        parent's plan fails on a broken child template, before anything is deployed."""
+        self._plan(self._nested_template(template), name, parameters, local_code=False)
 
     def deploy_nested(self, *, parent: str, name: str, template: str,
                       parameters: Mapping[str, str]) -> NestedStack:

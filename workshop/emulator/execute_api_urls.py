@@ -1,9 +1,10 @@
 """API Gateway ``execute-api`` addresses, mapped onto the local cloud's one port.
 
 On AWS a WebSocket API lives at ``wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}``
-and its ``@connections`` API at ``https://`` the same host. Locally both live under one
-loopback port, with the API id as the first path segment. Handlers keep building the AWS
-address (``https://{domainName}/{stage}``); a botocore hook sends it here instead.
+(``.amazonaws.com.cn`` in the China regions) and its ``@connections`` API at ``https://``
+the same host. Locally both live under one loopback port, with the API id as the first
+path segment. Handlers keep building the AWS address (``https://{domainName}/{stage}``);
+a botocore hook sends it here instead.
 
 The hook runs on ``before-sign``, so the request is signed for the address it is sent to,
 as any SigV4 client signs: the local cloud verifies every request one way, without
@@ -24,7 +25,7 @@ __all__ = ["install_redirect", "local_url"]
 
 _EXECUTE_API = re.compile(
     r"^(?P<scheme>wss?|https?)://(?P<api_id>[A-Za-z0-9]+)\.execute-api\."
-    r"[a-z0-9-]+\.amazonaws\.com(?::\d+)?(?P<rest>[/?#].*)?$"
+    r"[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?P<rest>[/?#].*)?$"
 )
 _EVENT = "before-sign.apigatewaymanagementapi"
 _UNIQUE_ID = "workshop-execute-api-redirect"

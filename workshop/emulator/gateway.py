@@ -428,8 +428,7 @@ class Gateway:
                 conn.api_id, f"{conn.stage}/{route.route_key}"))
 
     def _source_arn(self, api_id: str, resource: str) -> str:
-        s = self._settings
-        return f"arn:aws:execute-api:{s.region}:{s.account_id}:{api_id}/{resource}"
+        return self._settings.arn("execute-api", f"{api_id}/{resource}")
 
     async def _call_lambda(self, name: str | None, event: dict[str, Any], *, where: str,
                            timeout: float, source_arn: str | None) -> _Outcome:

@@ -57,11 +57,13 @@ class MotoRolePolicies:
 
     def __init__(self, settings: Settings) -> None:
         self._account = settings.account_id
+        # moto keeps one IAM per partition: the China regions' roles are in "aws-cn".
+        self._partition = settings.partition
 
     def _role(self, role_arn: str) -> Any | None:
         from moto.iam.models import iam_backends
 
-        backend = iam_backends[self._account]["aws"]
+        backend = iam_backends[self._account][self._partition]
         name = role_arn.rsplit("/", 1)[-1]
         for _attempt in range(3):  # the deploy thread may be changing the roles
             try:
@@ -85,7 +87,7 @@ class MotoRolePolicies:
             return None
         from moto.iam.models import iam_backends
 
-        policy = iam_backends[self._account]["aws"].managed_policies.get(arn)
+        policy = iam_backends[self._account][self._partition].managed_policies.get(arn)
         # A boundary that does not exist allows nothing.
         return _default_document(policy) if policy else {"Statement": []}
 
@@ -98,7 +100,7 @@ def _default_document(policy: Any) -> Any:
 class Refusal:
     """Why a call was refused, and the words AWS would use."""
 
-    principal: str  # arn:aws:sts::<account>:assumed-role/<Role>/<session>
+    principal: str  # arn:<partition>:sts::<account>:assumed-role/<Role>/<session>
     call: Call
     access: Access | None  # None when the call itself is unknown
     effect: Effect
@@ -307,4 +309,6 @@ def task_token_state_machine(task_token: str, *, account: str, region: str) -> s
 
 def principals_of(identity: Any, account: str) -> Iterable[str]:
     """The principals a resource policy may name to admit ``identity``."""
-    return (identity.role_arn, identity.arn, account, f"arn:aws:iam::{account}:root", "*")
+    partition = identity.arn.split(":", 2)[1]  # the identity's own (aws, aws-cn…)
+    return (identity.role_arn, identity.arn, account, f"arn:{partition}:iam::{account}:root",
+            "*")

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import partitions
+
 __all__ = ["Access", "Call", "apigateway_call", "describe_call", "function_arn", "lambda_call",
            "manage_connections_call"]
 
@@ -71,11 +73,27 @@ class Call:
 
 @dataclass(frozen=True)
 class _Where:
-    region: str
+    region: str  # the one the request was signed for
     account: str
+    partition: str
 
-    def arn(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+    def arn(self, service: str, resource: str, *, account: str | None = None) -> str:
+        return (f"arn:{self.partition}:{service}:{self.region}:"
+                f"{self.account if account is None else account}:{resource}")
+
+    def global_arn(self, service: str, resource: str) -> str:
+        """An S3-style ARN: no region, no account."""
+        return f"arn:{self.partition}:{service}:::{resource}"
+
+
+def _where(signed_region: str | None, *, region: str, account: str) -> _Where:
+    """Where a request acts: the region it was signed for, in that region's partition (the
+    cloud's own for a region AWS does not have, which moto serves as well)."""
+    try:
+        partition = partitions.partition_of(signed_region or region)
+    except partitions.UnknownRegion:
+        partition = partitions.partition_of(region)
+    return _Where(signed_region or region, account, partition)
 
 
 # -- the entry points ---------------------------------------------------------------------
@@ -87,7 +105,7 @@ def describe_call(method: str, path: str, query: str, headers: Mapping[str, str]
     """What a request to moto's services asks IAM for (the Lambda API and
     ``@connections`` have their own: :func:`lambda_call`, :func:`manage_connections_call`)."""
     scope = _credential_scope(headers, query)
-    where = _Where(scope[0] if scope else region, account)
+    where = _where(scope[0] if scope else None, region=region, account=account)
     target = headers.get("X-Amz-Target", "")
     prefix, _, operation = target.partition(".")
     if prefix in _TARGET_SERVICES:
@@ -116,7 +134,8 @@ def function_arn(name: str, *, region: str, account: str, qualifier: str | None 
         parts = name.split(":")
         if len(parts) >= 3 and parts[1] == "function":  # "123456789012:function:name"
             account, parts = parts[0], parts[2:]
-        arn = f"arn:aws:lambda:{region}:{account}:function:{':'.join(parts)}"
+        arn = partitions.arn("lambda", f"function:{':'.join(parts)}", region=region,
+                             account=account)
     if qualifier and not arn.endswith(":" + qualifier):
         arn = f"{arn}:{qualifier}"
     return arn
@@ -133,9 +152,9 @@ def lambda_call(action: str, function: str | None, *, region: str, account: str,
 
 def apigateway_call(method: str, path: str, *, region: str) -> Call:
     """An API Gateway control-plane call (``/v2/apis/…``): ``apigateway:{METHOD}`` on
-    ``arn:aws:apigateway:{region}::{path}``, the path without its ``/v2`` prefix."""
+    ``arn:{partition}:apigateway:{region}::{path}``, the path without its ``/v2`` prefix."""
     resource = path.removeprefix("/v2") or "/"
-    arn = f"arn:aws:apigateway:{region}::{resource}"
+    arn = partitions.arn("apigateway", resource, region=region)
     operation = method.upper()
     return Call("apigateway", operation, "rest-json", (Access(f"apigateway:{operation}", arn),))
 
@@ -143,9 +162,9 @@ def apigateway_call(method: str, path: str, *, region: str) -> Call:
 def manage_connections_call(method: str, api_id: str, stage: str, connection_id: str, *,
                             region: str, account: str) -> Call:
     """``@connections`` POST/GET/DELETE: ``execute-api:ManageConnections`` on
-    ``arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/@connections/{id}``."""
-    arn = (f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{method.upper()}"
-           f"/@connections/{connection_id}")
+    ``arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/@connections/{id}``."""
+    arn = partitions.arn("execute-api", f"{api_id}/{stage}/{method.upper()}/@connections/"
+                         f"{connection_id}", region=region, account=account)
     return Call("execute-api", "ManageConnections", "rest-json",
                 (Access("execute-api:ManageConnections", arn),))
 
@@ -291,11 +310,11 @@ _SQS_ACCOUNT_WIDE = frozenset({"ListQueues"})
 
 
 def _queue_arn(where: _Where, url: str) -> str | None:
-    """``arn:aws:sqs:{region}:{account}:{name}`` of a queue URL (``…/{account}/{name}``)."""
+    """``arn:{partition}:sqs:{region}:{account}:{name}`` of a queue URL (``…/{account}/{name}``)."""
     parts = [p for p in urlsplit(url).path.split("/") if p]
     if len(parts) != 2:
         return None
-    return f"arn:aws:sqs:{where.region}:{parts[0]}:{unquote(parts[1])}"
+    return where.arn("sqs", unquote(parts[1]), account=parts[0])
 
 
 def _sqs_call(operation: str, params: Mapping[str, Any], where: _Where, protocol: str) -> Call:
@@ -304,7 +323,7 @@ def _sqs_call(operation: str, params: Mapping[str, Any], where: _Where, protocol
         return Call("sqs", operation, protocol, (Access(action, "*"),))
     if operation in _SQS_BY_NAME and params.get("QueueName"):
         owner = params.get("QueueOwnerAWSAccountId") or where.account
-        arn = f"arn:aws:sqs:{where.region}:{owner}:{params['QueueName']}"
+        arn = where.arn("sqs", params["QueueName"], account=owner)
         return Call("sqs", operation, protocol, (Access(action, arn),))
     arn = _queue_arn(where, str(params.get("QueueUrl") or ""))
     if arn is None:
@@ -371,10 +390,10 @@ def _s3(method: str, path: str, query: str, where: _Where) -> Call:
               "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"}
     if bucket and key and names <= _S3_OBJECT_PARAMETERS and method in _S3_OBJECT_ACTIONS:
         action = _S3_OBJECT_ACTIONS[method]
-        access = Access(f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}")
+        access = Access(f"s3:{action}", where.global_arn("s3", f"{bucket}/{key}"))
         return Call("s3", action, "rest-xml", (access,))
     if bucket and not key and method in ("GET", "HEAD") and names <= _S3_LIST_PARAMETERS:
-        access = Access("s3:ListBucket", f"arn:aws:s3:::{bucket}")
+        access = Access("s3:ListBucket", where.global_arn("s3", bucket))
         return Call("s3", "ListBucket", "rest-xml", (access,))
     return _unknown("s3", f"{method} {path}", "rest-xml")
 

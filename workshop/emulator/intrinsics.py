@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from . import partitions
 from .template import TemplateError
 
 __all__ = [
@@ -55,7 +56,8 @@ def is_intrinsic(value: Any) -> bool:
 def stack_id(*, region: str, account_id: str, stack_name: str) -> str:
     """A stack ARN that stays the same for the same stack (a uuid derived from its name)."""
     unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{account_id}/{region}/{stack_name}")
-    return f"arn:aws:cloudformation:{region}:{account_id}:stack/{stack_name}/{unique}"
+    return partitions.arn("cloudformation", f"stack/{stack_name}/{unique}", region=region,
+                          account=account_id)
 
 
 def pseudo_parameters(*, region: str, account_id: str, stack_name: str) -> dict[str, Any]:
@@ -63,10 +65,10 @@ def pseudo_parameters(*, region: str, account_id: str, stack_name: str) -> dict[
     return {
         "AWS::Region": region,
         "AWS::AccountId": account_id,
-        "AWS::Partition": "aws",
+        "AWS::Partition": partitions.partition_of(region),
         "AWS::StackName": stack_name,
         "AWS::StackId": stack_id(region=region, account_id=account_id, stack_name=stack_name),
-        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::URLSuffix": partitions.url_suffix_of(region),
         "AWS::NotificationARNs": [],
         "AWS::NoValue": NO_VALUE,
     }

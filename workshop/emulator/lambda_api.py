@@ -415,8 +415,7 @@ class _LambdaApi:
     def _layer_arn(self, layer: str) -> str:
         if layer.startswith("arn:"):
             return layer
-        settings = self._runtime.settings
-        return f"arn:aws:lambda:{settings.region}:{settings.account_id}:layer:{layer}"
+        return self._runtime.settings.arn("lambda", f"layer:{layer}")
 
     # -- helpers of the control plane ----------------------------------------------------
 
@@ -451,8 +450,9 @@ class _LambdaApi:
                                             "parameters when providing a ZipFile.")
             data = packages.decode_zip_file(code["ZipFile"], operation=operation)
         elif code.get("S3Bucket") and code.get("S3Key"):
-            data = packages.read_s3_package(str(code["S3Bucket"]), str(code["S3Key"]),
-                                            code.get("S3ObjectVersion"), account=account)
+            data = packages.read_s3_package(
+                str(code["S3Bucket"]), str(code["S3Key"]), code.get("S3ObjectVersion"),
+                account=account, partition=self._runtime.settings.partition)
         else:
             raise InvalidParameterValue("Please provide a source for the code: ZipFile, "
                                         "or S3Bucket and S3Key")

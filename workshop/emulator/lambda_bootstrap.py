@@ -330,7 +330,8 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
 
 def install_execute_api_redirect(endpoint_url: str) -> None:
-    """Make ``*.execute-api.*.amazonaws.com`` management calls reach the local cloud."""
+    """Make ``*.execute-api.*.amazonaws.com`` (and ``….amazonaws.com.cn``) management calls
+    reach the local cloud."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "execute_api_urls.py")
     spec = importlib.util.spec_from_file_location("_workshop_execute_api_urls", path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]

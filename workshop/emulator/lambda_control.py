@@ -131,8 +131,13 @@ def _layers(document: Mapping[str, Any], layer_dir: Any) -> tuple[Path, ...] | N
 def role_assumable_by_lambda(role_arn: str, *, account: str) -> bool:
     """Whether ``role_arn`` exists in the local IAM and trusts Lambda to assume it."""
     from moto.iam.models import iam_backends
+    from moto.utilities.utils import PARTITION_NAMES
 
-    backend = iam_backends[account]["aws"]
+    # moto keeps one IAM per partition, the one the role's ARN names (aws, aws-cn…).
+    partition = role_arn.split(":")[1] if role_arn.count(":") >= 5 else None
+    if partition not in PARTITION_NAMES:
+        return False
+    backend = iam_backends[account][partition]
     role = next((r for r in list(backend.roles.values()) if r.arn == role_arn), None)
     if role is None:
         return False
@@ -253,12 +258,12 @@ def permission_statement(document: Mapping[str, Any]) -> dict[str, Any]:
             "source_account": _string(document, "SourceAccount")}
 
 
-def _principal(principal: str) -> Any:
+def _principal(principal: str, *, partition: str) -> Any:
     """A permission's ``Principal`` as Lambda writes it in the policy."""
     if principal == "*":
         return "*"
     if _ACCOUNT.fullmatch(principal):
-        return {"AWS": f"arn:aws:iam::{principal}:root"}
+        return {"AWS": f"arn:{partition}:iam::{principal}:root"}
     if principal.startswith("arn:"):
         return {"AWS": principal}
     return {"Service": principal}
@@ -267,7 +272,8 @@ def _principal(principal: str) -> Any:
 def statement_of(sid: str, stored: Mapping[str, Any], *, resource: str) -> dict[str, Any]:
     """One statement of the policy, as ``AddPermission`` answers it."""
     statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow",
-                                 "Principal": _principal(stored["principal"]),
+                                 "Principal": _principal(stored["principal"],
+                                                         partition=resource.split(":")[1]),
                                  "Action": stored["action"], "Resource": resource}
     condition: dict[str, Any] = {}
     if stored.get("source_account"):

@@ -103,8 +103,7 @@ class LayerVersions:
         return name
 
     def _layer_arn(self, name: str) -> str:
-        settings = self._runtime.settings
-        return f"arn:aws:lambda:{settings.region}:{settings.account_id}:layer:{name}"
+        return self._runtime.settings.arn("lambda", f"layer:{name}")
 
     def _versions(self, name: str) -> list[int]:
         prefix = self._layer_arn(name) + ":"

@@ -76,13 +76,14 @@ def decode_zip_file(value: object, *, operation: str) -> bytes:
     return data
 
 
-def read_s3_package(bucket: str, key: str, version: str | None, *, account: str) -> bytes:
-    """A zip from the local S3 (moto's backend, in this process), with Lambda's words
-    when it cannot be read."""
+def read_s3_package(bucket: str, key: str, version: str | None, *, account: str,
+                    partition: str) -> bytes:
+    """A zip from the local S3 (moto's backend of ``partition``, in this process), with
+    Lambda's words when it cannot be read."""
     from moto.s3.exceptions import MissingBucket, MissingKey, MissingVersion
     from moto.s3.models import s3_backends
 
-    backend = s3_backends[account]["aws"]
+    backend = s3_backends[account][partition]
     try:
         found = backend.get_object(bucket, key, version_id=version)
     except MissingBucket:

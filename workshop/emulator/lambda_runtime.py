@@ -571,7 +571,7 @@ class LambdaRuntime:
         self.settings = settings
         # Workers get temporary credentials of their function's role, as on Lambda.
         self.credentials = credentials or CredentialStore.ephemeral(
-            account_id=settings.account_id, clock=clock.now)
+            account_id=settings.account_id, partition=settings.partition, clock=clock.now)
         self.clock = clock
         self.ids = ids
         self._logs = logs
@@ -1046,7 +1046,8 @@ class LambdaRuntime:
                 f"{_FUNCTION_NAME.pattern}")
         region = (match["region"] or "").rstrip(":") or self.settings.region
         account = (match["account"] or "").rstrip(":") or self.settings.account_id
-        arn = f"arn:aws:lambda:{region}:{account}:function:{match['name']}"
+        # For the message only: a region AWS does not have is named in the cloud's partition.
+        arn = f"arn:{self.settings.partition}:lambda:{region}:{account}:function:{match['name']}"
         qualifier = match["qualifier"]
         function = self._functions.get(match["name"])
         if (function is None or region != self.settings.region
@@ -1126,7 +1127,8 @@ class LambdaRuntime:
                 for folder in folders if folder in arn_of]
 
     def _role_arn(self, config: FunctionConfig) -> str:
-        return config.role or f"arn:aws:iam::{self.settings.account_id}:role/{config.name}-role"
+        return config.role or self.settings.arn("iam", f"role/{config.name}-role",
+                                                in_region=False)
 
     def _environment(self, config: FunctionConfig, log_stream: str) -> dict[str, str]:
         """A worker's variables: built from scratch, as in a Lambda execution environment."""

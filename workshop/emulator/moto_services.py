@@ -272,7 +272,7 @@ class MotoServices:
     def __init__(self, settings: Settings, *, credentials: CredentialStore | None = None,
                  threads: int = 16) -> None:
         self._credentials = credentials or CredentialStore.ephemeral(
-            account_id=settings.account_id)
+            account_id=settings.account_id, partition=settings.partition)
         _configure_moto(settings, self._credentials)
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,

@@ -63,6 +63,8 @@ class RequestContext:
     referer: str | None = None
     user_agent: str | None = None
     secure_transport: bool = False
+    # The website region's partition: a bucket policy names ``arn:aws-cn:s3:::…`` there.
+    partition: str = "aws"
 
     def policy_context(self) -> dict[str, str]:
         """The condition keys this request has (a header it did not send is absent)."""
@@ -147,7 +149,7 @@ def anonymous_read(*, bucket: str, key: str, policy: Mapping[str, Any] | None,
                    block: PublicAccessBlock, acl_public: bool, acls_enabled: bool,
                    context: RequestContext) -> bool:
     """Whether an anonymous ``s3:GetObject`` of ``key`` is allowed."""
-    decision = _policy_decision(policy, resource=f"arn:aws:s3:::{bucket}/{key}",
+    decision = _policy_decision(policy, resource=f"arn:{context.partition}:s3:::{bucket}/{key}",
                                 context=context)
     if decision is Effect.EXPLICIT_DENY:
         return False

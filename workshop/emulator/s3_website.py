@@ -82,7 +82,7 @@ PATH_PREFIX = "/_website/"
 _HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.s3-website[-.]"
                    r"(?P<region>[a-z0-9-]+)\.localhost\.?(?::\d+)?$")
 _AWS_WEBSITE_URL = re.compile(r"^http://(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3-website[-.]"
-                              r"[a-z0-9-]+\.amazonaws\.com(?P<rest>/.*)?$")
+                              r"[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?P<rest>/.*)?$")
 # Headers of an object that a website GET passes on (S3 sends the object's own).
 _OBJECT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "accept-ranges",
                    "content-range", "cache-control", "content-encoding", "content-disposition",
@@ -470,7 +470,8 @@ class Websites:
         assert address is not None, "handle() is only called for requests owns() claimed"
         context = RequestContext(source_ip=request.remote or "127.0.0.1",
                                  referer=request.headers.get("Referer"),
-                                 user_agent=request.headers.get("User-Agent"))
+                                 user_agent=request.headers.get("User-Agent"),
+                                 partition=self._settings.partition)
         reply = await asyncio.to_thread(
             serve, self._store, method=request.method, address=address, host=request.host,
             headers=dict(request.headers), context=context)

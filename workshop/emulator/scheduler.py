@@ -240,8 +240,7 @@ class Scheduler:
     def put_rule(self, name: str, *, schedule_expression: str,
                  targets: Sequence[tuple[str, str | None]], enabled: bool) -> None:
         """Create or replace a rule; its schedule restarts from now."""
-        rule = _Rule(name, f"arn:aws:events:{self._settings.region}:"
-                     f"{self._settings.account_id}:rule/{name}",
+        rule = _Rule(name, self._settings.arn("events", f"rule/{name}"),
                      parse_schedule(schedule_expression), tuple(targets), enabled)
         self._in_loop(self._install, rule)
 

@@ -88,7 +88,8 @@ class LocalCloud:
         self.started_at = time.time()
         # Made on first start; every AWS request must be signed with these (front_door).
         self.credentials = credentials or CredentialStore.load(
-            settings.home, account_id=settings.account_id, create=True)
+            settings.home, account_id=settings.account_id, partition=settings.partition,
+            create=True)
         self.moto = MotoServices(settings, credentials=self.credentials)
         self.websites = Websites(settings, self.moto)
         self.logs = CloudWatchLogsSink(settings)
@@ -157,7 +158,8 @@ class LocalCloud:
         from moto.s3.models import s3_backends
 
         try:
-            found = s3_backends[self.settings.account_id]["aws"].get_object(bucket, key)
+            found = s3_backends[self.settings.account_id][self.settings.partition].get_object(
+                bucket, key)
         except (MissingBucket, MissingKey):
             found = None
         if found is None:

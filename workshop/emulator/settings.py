@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from workshop.emulator import partitions
+
 __all__ = ["Settings", "DEFAULT_PORT", "SERVER_NAME", "SettingsError", "on_off"]
 
 DEFAULT_PORT = 4580
@@ -130,6 +132,10 @@ class Settings:
             raise SettingsError(f"time scale must be greater than 0, not {settings.time_scale}")
         if settings.public_host is not None:
             _check_public_host(settings.public_host, settings.host)
+        try:
+            settings.partition  # noqa: B018 - a region no partition has fails here, once
+        except partitions.UnknownRegion as error:
+            raise SettingsError(f"region {error}") from None
         return settings
 
     def with_(self, **changes: object) -> Settings:
@@ -148,9 +154,27 @@ class Settings:
     def log_file(self) -> Path:
         return self.home / f"cloud-{self.port}.log"
 
+    @property
+    def partition(self) -> str:
+        """``aws``, or ``aws-cn`` in the China regions: what ``AWS::Partition`` resolves to."""
+        return partitions.partition_of(self.region)
+
+    @property
+    def url_suffix(self) -> str:
+        """``amazonaws.com``, or ``amazonaws.com.cn``: what ``AWS::URLSuffix`` resolves to."""
+        return partitions.url_suffix_of(self.region)
+
+    def arn(self, service: str, resource: str, *, region: str | None = None,
+            account: str | None = None, in_region: bool = True) -> str:
+        """An ARN in this cloud's partition, region and account (each can be given);
+        ``in_region=False`` for a global service's (IAM: no region; S3: ``account=""``)."""
+        return partitions.arn(service, resource, region=region or self.region,
+                              account=self.account_id if account is None else account,
+                              in_region=in_region)
+
     def function_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+        return self.arn("lambda", f"function:{name}")
 
     def execute_api_host(self, api_id: str) -> str:
         """The host name AWS gives a WebSocket API; handlers see it as ``domainName``."""
-        return f"{api_id}.execute-api.{self.region}.amazonaws.com"
+        return f"{api_id}.execute-api.{self.region}.{self.url_suffix}"

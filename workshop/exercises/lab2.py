@@ -40,7 +40,7 @@ def api_of(url: str) -> tuple[str, str]:
     in the local cloud (``ws://127.0.0.1:PORT/ID/STAGE``)."""
     parts = urlsplit(url)
     path = [segment for segment in parts.path.split("/") if segment]
-    if (parts.hostname or "").endswith(".amazonaws.com"):
+    if (parts.hostname or "").endswith((".amazonaws.com", ".amazonaws.com.cn")):
         return parts.hostname.split(".", 1)[0], path[-1]
     return path[-2], path[-1]
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..emulator import partitions
 from ..lab import TEMPLATE
 
 __all__ = ["EVENTS", "websocket_event"]
@@ -36,7 +37,8 @@ def websocket_event(kind: str, *, api_id: str, stage: str, region: str, connecti
     context = event["requestContext"]
     now = int(time.time() * 1000)
     context.update(apiId=api_id, stage=stage, connectionId=connection_id,
-                   domainName=f"{api_id}.execute-api.{region}.amazonaws.com",
+                   # amazonaws.com, or amazonaws.com.cn in the China regions
+                   domainName=f"{api_id}.execute-api.{region}.{partitions.url_suffix_of(region)}",
                    requestTimeEpoch=now)
     if route_key is not None:
         context["routeKey"] = route_key

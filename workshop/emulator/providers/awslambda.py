@@ -151,7 +151,8 @@ def s3_code(provider: Provider, logical_id: str, location: Mapping[str, Any], *,
     uri = f"s3://{bucket}/{key}" + (f"?versionId={version}" if version else "")
     try:
         data = read_s3_package(str(bucket), str(key), str(version) if version else None,
-                               account=provider.settings.account_id)
+                               account=provider.settings.account_id,
+                               partition=provider.settings.partition)
         # One parent per content: nothing else is ever retired from it.
         parent = hashlib.sha256(data).hexdigest()[:16]
         package = unpack(data, into=provider.settings.home / "deploy-code" / parent)
@@ -264,6 +265,9 @@ class FunctionProvider(Provider):
         return {"Ref": physical_id, "Arn": self.settings.function_arn(physical_id)}
 
     def create(self, resource: Resource) -> dict[str, Any]:
+        return self._put(resource, self._layer_dirs(resource))
+
+    def _put(self, resource: Resource, layers: tuple[Path, ...]) -> dict[str, Any]:
         props = resource.properties
         code_dir = Path(props["Code"])
         if "InlineSource" in props:
@@ -276,7 +280,7 @@ class FunctionProvider(Provider):
             memory_size=int(props.get("MemorySize", 128)), environment=props["Environment"],
             description=str(props.get("Description", "")),
             reserved_concurrency=None if concurrency is None else int(concurrency),
-            role=props.get("Role"), layers=self._layer_dirs(resource))
+            role=props.get("Role"), layers=layers)
         self.call(resource.logical_id, lambda: self.context.runtime.put_function(config))
         return self.attributes(resource.logical_id, resource.physical_id, props)
 
@@ -286,7 +290,17 @@ class FunctionProvider(Provider):
                      for arn in resource.properties.get("Layers") or [])
 
     def update(self, resource: Resource, old: Record) -> dict[str, Any]:
-        return self.create(resource)
+        """As CloudFormation: Layers are set only if the template changed them. A layer
+        version deleted since (``sam sync --code`` publishes a new one and deletes the
+        old) stays usable by the function that has it, as on Lambda."""
+        layers = resource.properties.get("Layers") or []
+        if not layers or layers != (old.properties.get("Layers") or []):
+            return self.create(resource)
+        try:
+            current = self.context.runtime.get_function(resource.physical_id).layers
+        except ResourceNotFound:
+            return self.create(resource)  # deleted through the API: made again
+        return self._put(resource, current)
 
     def delete(self, record: Record) -> None:
         try:
@@ -331,8 +345,7 @@ class LayerVersionProvider(Provider):
         # redeploy of unchanged content on the same ARN.
         version = int(str(properties["ContentDigest"])[:6], 16)
         name = properties.get("LayerName") or physical_id
-        arn = (f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}:layer:"
-               f"{name}:{version}")
+        arn = self.arn("lambda", f"layer:{name}:{version}")
         return {"Ref": arn, "LayerVersionArn": arn}
 
     def create(self, resource: Resource) -> dict[str, Any]:

@@ -214,7 +214,7 @@ class Provider(abc.ABC):
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN of a regional service in the local cloud's region and account."""
-        return f"arn:aws:{service}:{self.settings.region}:{self.settings.account_id}:{resource}"
+        return self.settings.arn(service, resource)
 
     # -- planning (no side effects) ---------------------------------------------------
 

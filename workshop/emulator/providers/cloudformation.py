@@ -72,7 +72,9 @@ class StackProvider(Provider):
         if not any(_PENDING in value for value in values.values()):
             # The child is planned now, so a broken child template fails the parent's
             # plan (its change set), before anything is deployed.
-            self.context.stacks.check_nested(text, values)
+            # A nested stack is never replaced (generation 0): its name is known now.
+            name = self.physical_id(logical_id, properties, generation=0)
+            self.context.stacks.check_nested(name=name, template=text, parameters=values)
         return {**properties, "Parameters": values, "TemplateBody": text}
 
     def _template_text(self, logical_id: str, url: str) -> str:

@@ -2,7 +2,7 @@
 
 The local cloud enforces these policies as AWS does (:mod:`..iam_enforcement`): a
 function or state machine may call only what its role allows. AWS-managed policies
-(``arn:aws:iam::aws:policy/…``) are attached too: moto's IAM makes the ones a role names
+(``arn:<partition>:iam::aws:policy/…``) are attached too: moto's IAM makes the ones a role names
 from AWS's documents (:mod:`..aws_managed_policies`); a name AWS does not have fails the
 deploy with ``NoSuchEntity``, as CloudFormation would.
 """
@@ -63,7 +63,7 @@ class RoleProvider(_IamProvider):
 
     def attributes(self, logical_id: str, physical_id: str,
                    properties: Mapping[str, Any]) -> dict[str, Any]:
-        arn = f"arn:aws:iam::{self.settings.account_id}:role{_path(properties)}{physical_id}"
+        arn = self.settings.arn("iam", f"role{_path(properties)}{physical_id}", in_region=False)
         return {"Ref": physical_id, "Arn": arn, "RoleId": pending(logical_id, "RoleId")}
 
     def create(self, resource: Resource) -> dict[str, Any]:
@@ -162,8 +162,8 @@ class ManagedPolicyProvider(_IamProvider):
 
     def attributes(self, logical_id: str, physical_id: str,
                    properties: Mapping[str, Any]) -> dict[str, Any]:
-        arn = (f"arn:aws:iam::{self.settings.account_id}:policy{_path(properties)}"
-               f"{physical_id}")
+        arn = self.settings.arn("iam", f"policy{_path(properties)}{physical_id}",
+                                in_region=False)
         return {"Ref": arn, "PolicyArn": arn, "PolicyId": pending(logical_id, "PolicyId")}
 
     def create(self, resource: Resource) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .. import partitions
 from ..template import ProvisionError
 from .base import NameStyle, Provider, Record, Resource, as_bool, client_error, tag_list
 
@@ -35,7 +36,7 @@ _NOT_APPLIED = {"NotificationConfiguration": "the local S3 sends no event notifi
 def website_host(bucket: str, region: str) -> str:
     """The host name of a bucket's website endpoint on AWS."""
     separator = "-" if region in _DASH_WEBSITE_REGIONS else "."
-    return f"{bucket}.s3-website{separator}{region}.amazonaws.com"
+    return f"{bucket}.s3-website{separator}{region}.{partitions.url_suffix_of(region)}"
 
 
 def _encryption_request(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,13 +86,13 @@ class BucketProvider(Provider):
 
     def attributes(self, logical_id: str, physical_id: str,
                    properties: Mapping[str, Any]) -> dict[str, Any]:
-        region = self.settings.region
+        region, suffix = self.settings.region, self.settings.url_suffix
         return {
             "Ref": physical_id,
-            "Arn": f"arn:aws:s3:::{physical_id}",
-            "DomainName": f"{physical_id}.s3.amazonaws.com",
-            "RegionalDomainName": f"{physical_id}.s3.{region}.amazonaws.com",
-            "DualStackDomainName": f"{physical_id}.s3.dualstack.{region}.amazonaws.com",
+            "Arn": self.settings.arn("s3", physical_id, account="", in_region=False),
+            "DomainName": f"{physical_id}.s3.{suffix}",
+            "RegionalDomainName": f"{physical_id}.s3.{region}.{suffix}",
+            "DualStackDomainName": f"{physical_id}.s3.dualstack.{region}.{suffix}",
             # Deploy outputs show it as the local website endpoint (s3_website.website_url).
             "WebsiteURL": f"http://{website_host(physical_id, region)}",
         }

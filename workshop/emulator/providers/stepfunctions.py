@@ -108,7 +108,8 @@ class StateMachineProvider(Provider):
         version = location.get("Version")
         try:
             data = read_s3_package(str(bucket), str(key), str(version) if version else None,
-                                   account=self.settings.account_id)
+                                   account=self.settings.account_id,
+                                   partition=self.settings.partition)
         except LambdaError as error:
             raise self.fail(logical_id, f"DefinitionS3Location s3://{bucket}/{key}: "
                             f"{error.message}") from None
