@@ -354,3 +354,19 @@ def test_a_template_the_deployer_refuses_fails_its_change_set_with_the_reason(cf
                               TemplateBody="Resources: {}", ChangeSetType="CREATE")
     assert refused.value.response["Error"]["Message"] == (
         "Template format error: At least one Resources member must be defined.")
+
+
+def test_a_quick_operation_is_finished_when_its_call_answers(cfn) -> None:
+    """The SAM CLI's waiters poll once at once and then every 15-30 s: a change set, an
+    execution and a deletion the local cloud finishes in a moment are already done when the
+    call that started them answers, so their first poll sees the end."""
+    name = unique("settled")
+    created = cfn.create_change_set(StackName=name, ChangeSetName="first",
+                                    ChangeSetType="CREATE", TemplateBody=queues(unique("q")))
+    change_set = cfn.describe_change_set(ChangeSetName=created["Id"])
+    assert change_set["Status"] == "CREATE_COMPLETE"
+    cfn.execute_change_set(ChangeSetName=created["Id"])
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    cfn.delete_stack(StackName=name)
+    with pytest.raises(ClientError, match="does not exist"):
+        cfn.describe_stacks(StackName=name)

@@ -288,3 +288,32 @@ def test_a_child_deleted_directly_is_gone_and_the_parent_still_deletes(cfn, buck
     assert cfn.describe_stacks(StackName=reply["StackId"])["Stacks"][0]["StackStatus"] == \
         "DELETE_COMPLETE"
     assert ("Child", "DELETE_COMPLETE", "") in statuses(cfn, reply["StackId"])
+
+
+def test_a_child_whose_update_fails_rolls_back_with_its_parent(cfn, bucket: str) -> None:
+    stack = unique("update-fails")
+    url = put(bucket, unique("queue") + ".yaml", QUEUE_CHILD.encode())
+    cfn.create_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=url))
+    wait(cfn, "stack_create_complete", stack)
+    [row] = cfn.describe_stack_resources(StackName=stack, LogicalResourceId="Child")[
+        "StackResources"]
+    child_id = row["PhysicalResourceId"]
+    queue_url = outputs(cfn, child_id)["Url"]
+
+    broken = QUEUE_CHILD.replace("Outputs:", FAILING_CHILD.replace("Resources:\n", "") +
+                                 "Outputs:")
+    failing_url = put(bucket, unique("failing") + ".yaml", broken.encode())
+    cfn.update_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=failing_url))
+    with pytest.raises(WaiterError):
+        wait(cfn, "stack_update_complete", stack)
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == \
+        "UPDATE_ROLLBACK_COMPLETE"
+    child = cfn.describe_stacks(StackName=child_id)["Stacks"][0]
+    assert child["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert [r["LogicalResourceId"] for r in cfn.list_stack_resources(
+        StackName=child_id)["StackResourceSummaries"]] == ["Queue"]
+    boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url)  # still there
+    [reason] = [r for logical, status, r in statuses(cfn, stack)
+                if (logical, status) == ("Child", "UPDATE_FAILED")]
+    assert reason.endswith("was not successfully updated: The following resource(s) failed "
+                           "to update: [Nothing].")

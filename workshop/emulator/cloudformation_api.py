@@ -152,7 +152,7 @@ class CloudFormation:
 
     async def create_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         stack, change_set = self._new_change_set(params, params.get("ChangeSetType", "UPDATE"))
-        self.runs.spawn(self._prepare(stack, change_set))
+        await self.runs.settled(self.runs.spawn(self._prepare(stack, change_set)))
         return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
 
     def _new_change_set(self, params: dict[str, Any], kind: str) -> tuple[Stack, ChangeSet]:
@@ -251,7 +251,8 @@ class CloudFormation:
                 code="InvalidChangeSetStatus")
         if stack.status != "REVIEW_IN_PROGRESS":
             self.store.check_updatable(stack)
-        self.runs.start(stack, change_set, disable_rollback=bool(params.get("DisableRollback")))
+        await self.runs.settled(self.runs.start(
+            stack, change_set, disable_rollback=bool(params.get("DisableRollback"))))
         return {}
 
     # -- stacks --------------------------------------------------------------------------
@@ -284,14 +285,15 @@ class CloudFormation:
             code = ("InsufficientCapabilitiesException"
                     if reason.startswith("Requires capabilities") else "ValidationError")
             raise CloudFormationError(reason, code=code)
-        self.runs.start(stack, change_set, disable_rollback=bool(params.get("DisableRollback")))
+        await self.runs.settled(self.runs.start(
+            stack, change_set, disable_rollback=bool(params.get("DisableRollback"))))
         return {"StackId": stack.stack_id}
 
     async def delete_stack(self, params: dict[str, Any]) -> dict[str, Any]:
         stack = self.store.live(params["StackName"])
         if stack is None or stack.status in ("DELETE_IN_PROGRESS", "DELETE_COMPLETE"):
             return {}  # CloudFormation answers success for a stack that is not there
-        self.runs.start_delete(stack)
+        await self.runs.settled(self.runs.start_delete(stack))
         return {}
 
     async def describe_stacks(self, params: dict[str, Any]) -> dict[str, Any]:

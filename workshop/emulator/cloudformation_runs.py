@@ -32,6 +32,8 @@ from .deployer import Deployer, DeployError, DeployReport, ResourceEvent
 __all__ = ["StackRuns"]
 
 log = logging.getLogger("workshop.cloudformation")
+# How long a call that starts an operation waits for it (see StackRuns.settled).
+SETTLE_SECONDS = 10.0
 
 Previous = tuple[str, list[dict[str, str]]]  # a stack's template text and parameters
 
@@ -48,7 +50,8 @@ class StackRuns:
         self._changed = changed
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, stack: Stack, change_set: ChangeSet, *, disable_rollback: bool) -> None:
+    def start(self, stack: Stack, change_set: ChangeSet, *, disable_rollback: bool
+              ) -> asyncio.Task[None]:
         """ExecuteChangeSet: the stack takes the change set's template, parameters and
         tags now (DescribeStacks shows them while it runs), the deployer runs its plan in
         the background. (The deployer always rolls a failure back: DisableRollback is
@@ -63,7 +66,7 @@ class StackRuns:
         stack.description = str(template_body(change_set.template_body).get("Description") or "")
         stack.disable_rollback = disable_rollback
         self.store.executed(stack, change_set)
-        self.spawn(self._run(stack, change_set, creating=creating, previous=previous))
+        return self.spawn(self._run(stack, change_set, creating=creating, previous=previous))
 
     async def _run(self, stack: Stack, change_set: ChangeSet, *, creating: bool,
                    previous: Previous) -> None:
@@ -80,11 +83,11 @@ class StackRuns:
             finally:
                 self._changed()
 
-    def start_delete(self, stack: Stack) -> None:
+    def start_delete(self, stack: Stack) -> asyncio.Task[None]:
         """DeleteStack: DELETE_IN_PROGRESS now, the resources deleted in the background."""
         self.store.check_deletable(stack)
         self.store.set_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
-        self.spawn(self.delete(stack))
+        return self.spawn(self.delete(stack))
 
     async def delete(self, stack: Stack) -> DeployReport | None:
         """Delete the stack's resources (it is DELETE_IN_PROGRESS): DELETE_COMPLETE, or
@@ -210,7 +213,7 @@ class StackRuns:
             self.store.set_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
         return await self.delete(stack)
 
-    def spawn(self, work: Awaitable[Any]) -> None:
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Task[None]:
         async def run() -> None:
             try:
                 await work
@@ -220,3 +223,13 @@ class StackRuns:
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def settled(task: asyncio.Task[None]) -> None:
+        """Wait a little for a background operation before answering the call that
+        started it. CloudFormation answers at once and the caller polls; the SAM CLI's
+        waiters poll once at once and then only every 15 to 30 seconds, so a stack that
+        the local cloud builds in two seconds would cost every ``sam deploy`` and
+        ``sam delete`` half a minute. An operation that takes longer is still polled."""
+        await asyncio.wait({task}, timeout=SETTLE_SECONDS)
