@@ -16,7 +16,8 @@ import warnings
 from typing import Any
 
 from . import cloud
-from .cloud import CloudError, DeployFailed, deploy, down, outputs, reset, status
+from .cloud import CloudError, DeployFailed, deploy, down, reset, status
+from .stack_reader import outputs  # DescribeStacks with plain boto3, on either target
 
 __all__ = ["up", "down", "status", "deploy", "outputs", "reset", "CloudError", "DeployFailed",
            "CloudRestarted"]

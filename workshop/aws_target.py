@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import sam_cli
+from . import sam_cli, stack_reader
 from .cloud import CloudError
 
 __all__ = ["AwsTargetError", "CAPABILITIES", "LEARNER_VARIABLE", "TEMPLATE_TAG",
@@ -160,16 +160,11 @@ def describe_stack(name: str) -> dict[str, Any] | None:
     """The stack as CloudFormation describes it, or None if there is none by that name."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = _session().client("cloudformation", region_name=region())
+    region()   # no region set: said first, with the next step
     try:
-        stacks = client.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as error:
-        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
-            return None
+        return stack_reader.describe(name, target="aws")
+    except (BotoCoreError, ClientError) as error:
         raise _explained(error, stack=name) from None
-    except BotoCoreError as error:
-        raise _explained(error, stack=name) from None
-    return stacks[0] if stacks else None
 
 
 def _template(path: Path) -> dict[str, Any]:
@@ -255,10 +250,9 @@ _VERBS = {"CREATE_COMPLETE": "created", "UPDATE_COMPLETE": "updated",
 
 def _changes(name: str, *, changed: bool) -> dict[str, list[str]]:
     """The resources the last deploy created, updated and deleted, and the others."""
-    client = _session().client("cloudformation", region_name=region())
-    found = _touched(client, name) if changed else {verb: [] for verb in _VERBS.values()}
-    pages = client.get_paginator("list_stack_resources").paginate(StackName=name)
-    current = [r["LogicalResourceId"] for page in pages for r in page["StackResourceSummaries"]]
+    found = (_touched(_session().client("cloudformation", region_name=region()), name)
+             if changed else {verb: [] for verb in _VERBS.values()})
+    current = [r["LogicalResourceId"] for r in stack_reader.resources(name, target="aws")]
     touched = set(found["created"]) | set(found["updated"])
     return {**found, "unchanged": [logical for logical in current if logical not in touched]}
 
@@ -293,10 +287,7 @@ def delete(stack_name: str) -> bool:
 
 
 def outputs(stack_name: str) -> dict[str, str]:
-    """The stack's outputs, as CloudFormation reports them."""
-    name = account_stack_name(stack_name)
-    stack = describe_stack(name)
-    if stack is None:
-        raise AwsTargetError(f"stack {name} does not exist in {region()}: deploy it with "
-                             "`python -m workshop deploy --target aws`", reason="missing")
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    """The stack's outputs, as CloudFormation reports them (:func:`.stack_reader.outputs`:
+    the same read as on the local cloud); a missing stack says how to deploy it."""
+    region()
+    return stack_reader.outputs(stack_name, target="aws")

@@ -299,12 +299,19 @@ def deploy(template: str | Path = "template.yaml", *, stack_name: str = "worksho
 
 
 def outputs(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, str]:
-    """The stack's Outputs, resolved, with WebSocket URLs pointing at the local cloud."""
+    """The stack's Outputs, resolved, with WebSocket URLs pointing at the local cloud.
+
+    For the CLI (``workshop outputs``, ``status``), through the admin API: it answers at
+    once "no local cloud is running … start it with `python -m workshop up`" when the
+    cloud is down, where boto3 would retry a refused connection first. Notebooks and lab
+    checks read stacks with plain boto3 CloudFormation instead (:mod:`.stack_reader`),
+    the same call on both targets; both give the same outputs."""
     return _admin(port, "GET", f"/_workshop/outputs?stack={quote(stack_name)}")
 
 
 def stack(*, stack_name: str = "workshop", port: int | None = None) -> dict[str, Any]:
-    """The stack's resources: logical id, type, physical id."""
+    """The stack's resources: logical id, type, physical id (for the CLI's ``status``,
+    as :func:`outputs` is; notebooks use :func:`.stack_reader.resources`)."""
     return _admin(port, "GET", f"/_workshop/stack?stack={quote(stack_name)}")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from . import aws_target, cloud
+from . import aws_target, cloud, stack_reader
 from .emulator.intrinsics import references
 from .emulator.template import load_template
 from .errors import WorkshopError
@@ -127,7 +127,9 @@ def deploy(lab: int, *, without: Iterable[str] = (),
         target = chosen()
     if target == "aws":
         return aws_target.deploy(path, stack_name=stack_name)
-    return cloud.deploy(path, stack_name=stack_name)
+    report = cloud.deploy(path, stack_name=stack_name)
+    # The outputs as CloudFormation's DescribeStacks gives them, as on the aws target.
+    return {**report, "outputs": stack_reader.outputs(stack_name, target="local")}
 
 
 def catch_up(lab: int, *, stack_name: str = "workshop", template: Path = TEMPLATE,

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import aws_target, cloud
+from . import aws_target, cloud, stack_reader
 from .errors import WorkshopError
 
 __all__ = ["PAGES", "TEMPLATE", "WEB_ROOT", "WebsiteError", "config_js", "delete", "files",
@@ -109,9 +109,7 @@ def _target(target: str | None) -> str:
 
 def _game_outputs(stack_name: str, target: str, port: int | None) -> dict[str, str]:
     try:
-        if target == "aws":
-            return aws_target.outputs(stack_name)
-        return cloud.outputs(stack_name=stack_name, port=port)
+        return stack_reader.outputs(stack_name, target=target, port=port)
     except cloud.CloudError as error:
         raise WebsiteError(f"the game stack {stack_name!r} is not deployed ({error}); "
                            "deploy it first: `python -m workshop deploy`") from None
@@ -167,14 +165,11 @@ def outputs(*, stack_name: str = "workshop", target: str | None = None,
     """The website's outputs, or None when it has not been published."""
     target = _target(target)
     site = site_stack_name(stack_name)
+    if target == "local" and cloud.status(port=port) is None:
+        return None   # no local cloud running: nothing is published on it
     try:
-        if target == "aws":
-            return aws_target.outputs(site)
-        state = cloud.status(port=port)
-        if state is None or site not in state.get("stacks", []):
-            return None
-        return cloud.outputs(stack_name=site, port=port)
-    except cloud.CloudError:
+        return stack_reader.outputs(site, target=target, port=port)
+    except cloud.CloudError:   # not published (or not readable): no pages to show
         return None
 
 

@@ -3,18 +3,17 @@ waiters, as the SAM CLI and the AWS CLI use it."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, WaiterError
+from cloudformation_helpers import FAILING_API, FAST, LAMBDA_ROLE_RESOURCE, unique, wait
 
 from workshop import cloud as lifecycle
 from workshop.emulator.cloudformation_stacks import NO_CHANGES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cloudformation"
-FAST = {"Delay": 0.1, "MaxAttempts": 300}  # the waiters' 30 s polls, shortened
 
 QUEUES = """
 Description: two queues and a topic
@@ -37,23 +36,7 @@ Outputs:
 TOPIC = """  Topic:
     Type: AWS::SNS::Topic
 """
-# API Gateway refuses a Deployment of an API with no route: the create fails and rolls back.
-FAILING = """Resources:
-  Api:
-    Type: AWS::ApiGatewayV2::Api
-    Properties: {Name: ws, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
-  Nothing:
-    Type: AWS::ApiGatewayV2::Deployment
-    Properties: {ApiId: !Ref Api}
-"""
-ROLE = """Resources:
-  Role:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com},
-                     Action: sts:AssumeRole}]
-"""
+ROLE = "Resources:\n" + LAMBDA_ROLE_RESOURCE
 SAM_FUNCTION = """Transform: AWS::Serverless-2016-10-31
 Resources:
   Hello:
@@ -63,15 +46,6 @@ Resources:
       Handler: index.handler
       InlineCode: "def handler(event, context):\\n    return 'hi'\\n"
 """
-
-
-@pytest.fixture
-def cfn(cloud: dict):
-    return boto3.client("cloudformation")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def queues(name: str, *, extra: str = TOPIC) -> str:
@@ -95,7 +69,7 @@ def deploy(cfn, stack: str, body: str, *, kind: str = "UPDATE", **options) -> di
     assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
     cfn.execute_change_set(ChangeSetName=described["ChangeSetId"])
     waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
-    cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig=FAST)
+    wait(cfn, waiter, stack)
     return cfn.describe_stacks(StackName=stack)["Stacks"][0]
 
 
@@ -118,7 +92,7 @@ def test_a_change_set_creates_a_stack_that_reads_like_cloudformations(cfn) -> No
         "REVIEW_IN_PROGRESS"
 
     cfn.execute_change_set(ChangeSetName=described["ChangeSetName"], StackName=stack)
-    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=FAST)
+    wait(cfn, "stack_create_complete", stack)
     described_stack = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     assert described_stack["StackStatus"] == "CREATE_COMPLETE"
     assert described_stack["Description"] == "two queues and a topic"
@@ -167,7 +141,7 @@ def test_an_update_shows_adds_modifies_and_removes(cfn) -> None:
     assert changes["Work"]["Scope"] == ["Properties"]
 
     cfn.execute_change_set(ChangeSetName=described["ChangeSetId"])
-    cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=FAST)
+    wait(cfn, "stack_update_complete", stack)
     after = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     assert after["StackStatus"] == "UPDATE_COMPLETE" and "LastUpdatedTime" in after
     assert after["Parameters"] == [{"ParameterKey": "Timeout", "ParameterValue": "90"}]
@@ -204,10 +178,10 @@ def test_a_change_set_without_changes_fails_with_cloudformations_words(cfn) -> N
 
 def test_a_failed_create_rolls_back_and_then_only_delete_is_allowed(cfn) -> None:
     stack = unique("cs-fail")
-    described = change_set(cfn, stack, FAILING, kind="CREATE")
+    described = change_set(cfn, stack, FAILING_API, kind="CREATE")
     cfn.execute_change_set(ChangeSetName=described["ChangeSetId"])
     with pytest.raises(WaiterError):
-        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=FAST)
+        wait(cfn, "stack_create_complete", stack)
     failed = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     assert failed["StackStatus"] == "ROLLBACK_COMPLETE"
     events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
@@ -218,13 +192,13 @@ def test_a_failed_create_rolls_back_and_then_only_delete_is_allowed(cfn) -> None
         "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS"]
 
     with pytest.raises(ClientError) as refused:
-        cfn.create_change_set(StackName=stack, ChangeSetName="again", TemplateBody=FAILING)
+        cfn.create_change_set(StackName=stack, ChangeSetName="again", TemplateBody=FAILING_API)
     assert refused.value.response["Error"]["Code"] == "ValidationError"
     assert refused.value.response["Error"]["Message"] == (
         f"Stack:{failed['StackId']} is in ROLLBACK_COMPLETE state and can not be updated.")
 
     cfn.delete_stack(StackName=stack)
-    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=FAST)
+    wait(cfn, "stack_delete_complete", stack)
     summaries = cfn.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
     assert failed["StackId"] in {s["StackId"] for s in summaries}
     # By id a deleted stack is still described; by name it no longer exists.
@@ -310,7 +284,7 @@ def test_templates_from_the_local_s3_and_their_summaries(cfn) -> None:
 
     stack = unique("url")
     reply = cfn.create_stack(StackName=stack, TemplateURL=url)
-    cfn.get_waiter("stack_create_complete").wait(StackName=reply["StackId"], WaiterConfig=FAST)
+    wait(cfn, "stack_create_complete", reply["StackId"])
     assert cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"] == body
     with pytest.raises(ClientError) as refused:
         cfn.update_stack(StackName=stack, TemplateURL=url)
@@ -331,7 +305,7 @@ def test_the_sam_cli_managed_stack_is_created_and_its_bucket_takes_uploads(cfn) 
     cfn.get_waiter("change_set_create_complete").wait(
         ChangeSetName="InitialCreation", StackName=stack, WaiterConfig=FAST)
     cfn.execute_change_set(ChangeSetName="InitialCreation", StackName=stack)
-    cfn.get_waiter("stack_create_complete").wait(StackName=reply["StackId"], WaiterConfig=FAST)
+    wait(cfn, "stack_create_complete", reply["StackId"])
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     assert described["Tags"] == [{"Key": "ManagedStackSource", "Value": "AwsSamCli"}]
     [output] = described["Outputs"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from cloudformation_helpers import FAILING_API, LAMBDA_ROLE_RESOURCE
 from moto.server import ThreadedMotoServer
 
 from workshop.emulator import aws_managed_policies
@@ -590,15 +591,7 @@ Outputs:
 
 
 def test_inline_code_runs_and_other_runtimes_are_skipped(cloud: Cloud, tmp_path: Path) -> None:
-    path = write(tmp_path, """
-Resources:
-  Role:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com},
-                     Action: sts:AssumeRole}]
-  Inline:
+    path = write(tmp_path, "Resources:\n" + LAMBDA_ROLE_RESOURCE + """  Inline:
     Type: AWS::Lambda::Function
     Properties:
       Runtime: python3.12
@@ -680,15 +673,7 @@ def test_report_json_and_stack_name_check(cloud: Cloud, tmp_path: Path) -> None:
 
 
 def test_provider_refusal_names_the_resource(cloud: Cloud, tmp_path: Path) -> None:
-    path = write(tmp_path, """
-Resources:
-  Api:
-    Type: AWS::ApiGatewayV2::Api
-    Properties: {Name: ws, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
-  Nothing:
-    Type: AWS::ApiGatewayV2::Deployment
-    Properties: {ApiId: !Ref Api}
-""")
+    path = write(tmp_path, FAILING_API)
     with pytest.raises(ProvisionError, match="Nothing: .*At least one route is required") \
             as failure:
         cloud.deployer.deploy(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import test_deployer
+from cloudformation_helpers import FAILING_API_RESOURCES, INLINE_FUNCTION_RESOURCE
 from test_deployer import Cloud, physical, write
 
 from workshop.emulator.deployer import ProvisionError, ResourceEvent
@@ -27,14 +28,7 @@ Resources:
 """
 
 # An API with no route cannot be deployed: API Gateway refuses the Deployment.
-FAILING = """
-  Api:
-    Type: AWS::ApiGatewayV2::Api
-    Properties: {Name: ws, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
-  Nothing:
-    Type: AWS::ApiGatewayV2::Deployment
-    Properties: {ApiId: !Ref Api}
-"""
+FAILING = "\n" + FAILING_API_RESOURCES
 
 
 class Events(list):
@@ -123,16 +117,7 @@ def test_a_failed_update_puts_the_stack_back(cloud: Cloud, tmp_path: Path) -> No
 
 def test_a_rollback_that_fails_says_so_and_keeps_what_is_left(cloud: Cloud,
                                                               tmp_path: Path) -> None:
-    path = write(tmp_path, """
-Resources:
-  Fn:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: index.handler
-      Role: arn:aws:iam::123456789012:role/r
-      Code: {ZipFile: "def handler(event, context): pass"}
-""" + FAILING)
+    path = write(tmp_path, "Resources:\n" + INLINE_FUNCTION_RESOURCE + FAILING)
 
     def refuse(name: str) -> None:
         raise RuntimeError(f"cannot delete {name} now")
@@ -147,16 +132,7 @@ Resources:
     assert [r["logical_id"] for r in cloud.deployer.describe()["resources"]] == ["Fn"]
 
 
-INLINE = """
-Resources:
-  Fn:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: index.handler
-      Role: arn:aws:iam::123456789012:role/r
-      Code: {ZipFile: "def handler(event, context): pass"}
-  Queue:
+INLINE = "Resources:\n" + INLINE_FUNCTION_RESOURCE + """  Queue:
     Type: AWS::SQS::Queue
 """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import test_deployer
+from cloudformation_helpers import INLINE_FUNCTION_RESOURCE
 from test_deployer import Cloud, write
 
 from workshop.emulator.deployer import Plan
@@ -62,14 +63,7 @@ Resources:
     Properties: {QueueName: first}
   Alerts:
     Type: AWS::SNS::Topic
-  Fn:
-    Type: AWS::Lambda::Function
-    Properties:
-      Runtime: python3.12
-      Handler: index.handler
-      Role: arn:aws:iam::123456789012:role/r
-      Code: {ZipFile: "def handler(event, context): return 1"}
-"""
+""" + INLINE_FUNCTION_RESOURCE
 
 
 def test_describe_shows_adds_modifies_and_removes(cloud: Cloud, tmp_path: Path) -> None:
@@ -80,7 +74,7 @@ def test_describe_shows_adds_modifies_and_removes(cloud: Cloud, tmp_path: Path) 
           .replace("QueueName: first", "QueueName: second")
           .replace("  Alerts:\n    Type: AWS::SNS::Topic\n",
                    "  Files:\n    Type: AWS::S3::Bucket\n")
-          .replace("return 1", "return 2"))
+          .replace("context): pass", "context): return 2"))
     plan: Plan = cloud.deployer.plan(path)
 
     def modify(name: str, replacement: str, *details: tuple[str, str]) -> dict[str, Any]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import uuid
 import zipfile
 
 import boto3
 import pytest
 from botocore.exceptions import WaiterError
-
-FAST = {"Delay": 0.1, "MaxAttempts": 300}  # the waiters' 30 s polls, shortened
+from cloudformation_helpers import FAILING_API, FAILING_API_RESOURCES, FAST, unique, wait
 
 CHILD = """Description: a layer for the parent's function
 Parameters:
@@ -50,15 +48,6 @@ Outputs:
   Function:
     Value: !Ref Hello
 """
-# API Gateway refuses a Deployment of an API with no route: creating it fails.
-FAILING_CHILD = """Resources:
-  Api:
-    Type: AWS::ApiGatewayV2::Api
-    Properties: {Name: ws, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
-  Nothing:
-    Type: AWS::ApiGatewayV2::Deployment
-    Properties: {ApiId: !Ref Api}
-"""
 QUEUE_THEN_CHILD = """Resources:
   Queue:
     Type: AWS::SQS::Queue
@@ -87,15 +76,6 @@ QUEUE_CHILD = """Resources:
 Outputs:
   Url: {Value: !Ref Queue}
 """
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def cfn(cloud: dict):
-    return boto3.client("cloudformation")
 
 
 @pytest.fixture
@@ -127,10 +107,6 @@ def child_template(bucket: str, text: str) -> str:
                CHILD.format(bucket=bucket, key=key).encode())
 
 
-def wait(cfn, waiter: str, stack: str) -> None:
-    cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig=FAST)
-
-
 def outputs(cfn, stack: str) -> dict[str, str]:
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
@@ -139,6 +115,26 @@ def outputs(cfn, stack: str) -> dict[str, str]:
 def invoke(name: str) -> object:
     reply = boto3.client("lambda").invoke(FunctionName=name)
     return json.loads(reply["Payload"].read())
+
+
+def create_with_child(cfn, bucket: str, stack: str, child: str, *,
+                      parent: str = QUEUE_THEN_CHILD) -> str:
+    """Upload template ``child``, start creating ``stack`` from ``parent`` that nests it;
+    the stack's id (the caller waits: some of these creates fail)."""
+    url = put(bucket, unique("child") + ".yaml", child.encode())
+    return cfn.create_stack(StackName=stack, TemplateBody=parent.format(url=url))["StackId"]
+
+
+def child_id_of(cfn, stack: str) -> str:
+    """The stack id of ``stack``'s nested stack Child."""
+    [row] = cfn.describe_stack_resources(StackName=stack, LogicalResourceId="Child")[
+        "StackResources"]
+    return row["PhysicalResourceId"]
+
+
+def children(cfn, parent_id: str) -> list[dict]:
+    """The summaries of the stacks nested in stack ``parent_id``, deleted ones too."""
+    return [s for s in cfn.list_stacks()["StackSummaries"] if s.get("ParentId") == parent_id]
 
 
 def statuses(cfn, stack: str) -> list[tuple[str, str, str]]:
@@ -198,11 +194,10 @@ def test_a_nested_stacks_outputs_feed_the_parent_and_it_updates_and_goes_with_it
 
 def test_a_failing_child_rolls_the_parent_back(cfn, bucket: str) -> None:
     stack = unique("rollback")
-    url = put(bucket, unique("failing") + ".yaml", FAILING_CHILD.encode())
-    reply = cfn.create_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=url))
+    stack_id = create_with_child(cfn, bucket, stack, FAILING_API)
     with pytest.raises(WaiterError):
         wait(cfn, "stack_create_complete", stack)
-    parent = cfn.describe_stacks(StackName=reply["StackId"])["Stacks"][0]
+    parent = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
     assert parent["StackStatus"] == "ROLLBACK_COMPLETE"
     [(reason)] = [r for logical, status, r in statuses(cfn, stack)
                   if (logical, status) == ("Child", "CREATE_FAILED")]
@@ -211,22 +206,18 @@ def test_a_failing_child_rolls_the_parent_back(cfn, bucket: str) -> None:
         r"[-0-9a-f]+ was not successfully created: The following resource\(s\) failed to "
         r"create: \[Nothing\]\.", reason)
     assert ("Queue", "DELETE_COMPLETE", "") in statuses(cfn, stack)
-    children = [s for s in cfn.list_stacks()["StackSummaries"]
-                if s.get("ParentId") == reply["StackId"]]
-    assert [s["StackStatus"] for s in children] == ["DELETE_COMPLETE"]
+    assert [s["StackStatus"] for s in children(cfn, stack_id)] == ["DELETE_COMPLETE"]
 
 
 def test_the_parents_rollback_deletes_a_child_it_created(cfn, bucket: str) -> None:
     stack = unique("late")
-    url = put(bucket, unique("queue") + ".yaml", QUEUE_CHILD.encode())
-    reply = cfn.create_stack(StackName=stack, TemplateBody=LATE_FAILURE_PARENT.format(url=url))
+    stack_id = create_with_child(cfn, bucket, stack, QUEUE_CHILD, parent=LATE_FAILURE_PARENT)
     with pytest.raises(WaiterError):
         wait(cfn, "stack_create_complete", stack)
     events = statuses(cfn, stack)
     assert ("Child", "CREATE_COMPLETE", "") in events
     assert ("Child", "DELETE_COMPLETE", "") in events
-    [child] = [s for s in cfn.list_stacks()["StackSummaries"]
-               if s.get("ParentId") == reply["StackId"]]
+    [child] = children(cfn, stack_id)
     assert child["StackStatus"] == "DELETE_COMPLETE"
     queue_events = statuses(cfn, child["StackId"])
     assert ("Queue", "DELETE_COMPLETE", "") in queue_events
@@ -274,34 +265,27 @@ def test_a_child_deleted_directly_is_gone_and_the_parent_still_deletes(cfn, buck
     """CloudFormation lets DeleteStack delete a nested stack (only a root stack's
     termination protection would stop it); the parent's delete then counts it deleted."""
     stack = unique("direct")
-    url = put(bucket, unique("queue") + ".yaml", QUEUE_CHILD.encode())
-    reply = cfn.create_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=url))
+    stack_id = create_with_child(cfn, bucket, stack, QUEUE_CHILD)
     wait(cfn, "stack_create_complete", stack)
-    [row] = cfn.describe_stack_resources(StackName=stack, LogicalResourceId="Child")[
-        "StackResources"]
-    child_id = row["PhysicalResourceId"]
+    child_id = child_id_of(cfn, stack)
     cfn.delete_stack(StackName=child_id)
     wait(cfn, "stack_delete_complete", child_id)
 
     cfn.delete_stack(StackName=stack)
-    wait(cfn, "stack_delete_complete", reply["StackId"])
-    assert cfn.describe_stacks(StackName=reply["StackId"])["Stacks"][0]["StackStatus"] == \
+    wait(cfn, "stack_delete_complete", stack_id)
+    assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == \
         "DELETE_COMPLETE"
-    assert ("Child", "DELETE_COMPLETE", "") in statuses(cfn, reply["StackId"])
+    assert ("Child", "DELETE_COMPLETE", "") in statuses(cfn, stack_id)
 
 
 def test_a_child_whose_update_fails_rolls_back_with_its_parent(cfn, bucket: str) -> None:
     stack = unique("update-fails")
-    url = put(bucket, unique("queue") + ".yaml", QUEUE_CHILD.encode())
-    cfn.create_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=url))
+    create_with_child(cfn, bucket, stack, QUEUE_CHILD)
     wait(cfn, "stack_create_complete", stack)
-    [row] = cfn.describe_stack_resources(StackName=stack, LogicalResourceId="Child")[
-        "StackResources"]
-    child_id = row["PhysicalResourceId"]
+    child_id = child_id_of(cfn, stack)
     queue_url = outputs(cfn, child_id)["Url"]
 
-    broken = QUEUE_CHILD.replace("Outputs:", FAILING_CHILD.replace("Resources:\n", "") +
-                                 "Outputs:")
+    broken = QUEUE_CHILD.replace("Outputs:", FAILING_API_RESOURCES + "Outputs:")
     failing_url = put(bucket, unique("failing") + ".yaml", broken.encode())
     cfn.update_stack(StackName=stack, TemplateBody=QUEUE_THEN_CHILD.format(url=failing_url))
     with pytest.raises(WaiterError):

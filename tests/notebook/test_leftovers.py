@@ -6,8 +6,11 @@ whose name is the same for every SAM project (and for other tests' ``sam deploy`
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pandas as pd
 import pytest
 
 from workshop import cloud as lifecycle
+from workshop import sam_cli
 from workshop.notebook import cleanup, leftovers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "e2e"
@@ -114,3 +118,51 @@ def test_a_sam_bucket_of_another_region_says_where_to_delete_it(own_cloud: dict)
         assert found.loc[name, "removed by"] == "optional: section 5, run in eu-west-1"
     finally:
         boto3.client("s3", region_name="eu-west-1").delete_bucket(Bucket=name)
+
+
+def publish_layer(name: str) -> str:
+    """Publish a version of a layer through the Lambda API, as `sam sync --code` does."""
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("python/dependency.py", "VALUE = 1\n")
+    return boto3.client("lambda").publish_layer_version(
+        LayerName=name, Content={"ZipFile": package.getvalue()},
+        CompatibleRuntimes=["python3.12"])["LayerVersionArn"]
+
+
+def test_layer_versions_sam_sync_published_are_listed_then_deleted(own_cloud: dict) -> None:
+    ours = f"{leftovers.dependency_layer_prefix('hello-sam')}MainServerFunctiona1b2c3d4-DepLayer"
+    others = f"{leftovers.dependency_layer_prefix('hello-bob')}MainServerFunctiona1b2c3d4-DepLayer"
+    versions = [publish_layer(ours), publish_layer(ours)]   # two syncs: two versions
+    foreign = [publish_layer(others), publish_layer("SharedCodeLayer")]
+    try:
+        found = leftovers.find(stacks=["lingering"])
+        listed = found[found["kind"] == "layer version"]
+        assert sorted(listed["name"]) == sorted(versions)
+        assert set(listed["removed by"]) == {"section 4"}
+        assert leftovers.delete_layer_versions(found) == 2
+        assert boto3.client("lambda").list_layer_versions(LayerName=ours)["LayerVersions"] == []
+        assert "layer version" not in set(leftovers.find(stacks=["lingering"])["kind"])
+    finally:
+        for arn in foreign:
+            layer, version = arn.rsplit(":", 1)
+            boto3.client("lambda").delete_layer_version(LayerName=layer,
+                                                         VersionNumber=int(version))
+
+
+def test_the_dependency_layer_prefix_is_the_sam_clis() -> None:
+    """The SAM CLI's own name for a dependency layer starts with the prefix (its tool
+    environment's Python, when it is installed)."""
+    try:
+        python = sam_cli.find().resolve().parent / "python"
+    except sam_cli.SamCliMissing:
+        pytest.skip("the SAM CLI is not installed (make sam)")
+    if not python.exists():
+        pytest.skip(f"no Python next to the SAM CLI ({python.parent})")
+    named = subprocess.run(
+        [str(python), "-c", "from samcli.lib.bootstrap.nested_stack.nested_stack_builder "
+         "import NestedStackBuilder as B; print(B.get_layer_name("
+         "'workshop-a-rather-long-name', 'MainServerFunction'))"],
+        capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    assert named.startswith(leftovers.dependency_layer_prefix("workshop-a-rather-long-name"))
+    assert named.endswith("-DepLayer")

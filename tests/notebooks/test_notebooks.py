@@ -42,7 +42,9 @@ LESSONS = {
                            'cfn.describe_stacks(StackName="hello-sam")'],
     "02_connection_table": ["checks.rows(", "GoneException", "events.websocket_event(",
                             "lab.policies_without(", "checks.handshake(url, expect=502",
-                            'checks.logged(function_name, "AccessDeniedException"'],
+                            'checks.logged(function_name, "AccessDeniedException"',
+                            'cfn.describe_stacks(StackName=stack_name)',
+                            'cfn.get_paginator("list_stack_resources")'],
     "03_matchmaking": ["checks.race_damage(naive)", "checks.matched_once(fixed)",
                        '"Handler": "naive.handler"'],
     "04_battle": ["checks.settled(expected)", "checks.battle_settled(alice, bob, rooms_table)",
@@ -60,6 +62,7 @@ LESSONS = {
         "lottery.draws_at_once(machine"],
     "99_cleanup": ["leftovers.find()", "leftovers.stop_executions(", "cleanup.delete_stack(",
                    "cleanup.stack_exists(", "leftovers.delete_log_groups(",
+                   "leftovers.delete_layer_versions(",
                    "leftovers.delete_sam_lab_stacks()", "leftovers.delete_sam_managed_stack()"],
 }
 CELL_TIMEOUT = 120

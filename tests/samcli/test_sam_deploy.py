@@ -134,8 +134,7 @@ def test_sam_sync_code_puts_a_changed_handler_live(deployed: Deployed) -> None:
     handler.write_text(text.replace('else f"unknown action {json.dumps(action)}")',
                                     'else f"synced: no action {json.dumps(action)}")'))
     run_sam("sync", "--code", "--stack-name", STACK, "--resource-id", "MainServerFunction",
-        "--region", deployed.region, "--no-dependency-layer", project=deployed.project,
-        answers="y\n")
+        "--region", deployed.region, project=deployed.project, answers="y\n")
     ws = websocket.create_connection(outputs()["WebSocketURL"], timeout=10)
     try:
         ws.send(json.dumps({"action": "fly"}))

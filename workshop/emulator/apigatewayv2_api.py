@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -44,17 +44,12 @@ def apigatewayv2_routes(apis: WebSocketApis, settings: Settings, *,
     reads: list[tuple[str, Handler]] = [
         ("", api.get_apis),
         ("/{apiId}", api.get_api),
-        ("/{apiId}/routes", api.get_routes),
-        ("/{apiId}/routes/{routeId}", api.get_route),
         ("/{apiId}/routes/{routeId}/routeresponses", api.get_route_responses),
-        ("/{apiId}/integrations", api.get_integrations),
-        ("/{apiId}/integrations/{integrationId}", api.get_integration),
-        ("/{apiId}/stages", api.get_stages),
-        ("/{apiId}/stages/{stageName}", api.get_stage),
-        ("/{apiId}/deployments", api.get_deployments),
-        ("/{apiId}/deployments/{deploymentId}", api.get_deployment),
         ("/{apiId}/authorizers", api.get_authorizers),
     ]
+    for part in _PARTS:  # GetRoutes and GetRoute, GetIntegrations and GetIntegration, …
+        reads += [(f"/{{apiId}}/{part.path}", api.lister(part)),
+                  (f"/{{apiId}}/{part.path}/{{{part.id_param}}}", api.getter(part))]
     routes = [web.get(_PREFIX + path, api.answering(handler), allow_head=False)
               for path, handler in reads]
     routes.append(web.route("*", "/v2/{tail:.*}", api.answering(api.unsupported)))
@@ -99,13 +94,24 @@ class _ApiGatewayV2:
     async def get_api(self, request: web.Request) -> web.Response:
         return _reply(self._api(self._record(request)))
 
-    async def get_routes(self, request: web.Request) -> web.Response:
-        routes = self._record(request).routes
-        return _page(request, [(i, _route(r)) for i, r in routes.items()])
+    def lister(self, part: _Part) -> Handler:
+        """GetRoutes, GetIntegrations, …: one page of an API's ``part``."""
 
-    async def get_route(self, request: web.Request) -> web.Response:
-        routes = self._record(request).routes
-        return _reply(_route(_find(routes, request.match_info["routeId"], "Route")))
+        async def get_all(request: web.Request) -> web.Response:
+            items = getattr(self._record(request), part.path)
+            return _page(request, [(key, part.shape(key, value)) for key, value in items.items()])
+
+        return get_all
+
+    def getter(self, part: _Part) -> Handler:
+        """GetRoute, GetIntegration, …: one of an API's ``part``, by its id."""
+
+        async def get_one(request: web.Request) -> web.Response:
+            key = request.match_info[part.id_param]
+            found = _find(getattr(self._record(request), part.path), key, part.what)
+            return _reply(part.shape(key, found))
+
+        return get_one
 
     async def get_route_responses(self, request: web.Request) -> web.Response:
         record = self._record(request)
@@ -114,33 +120,6 @@ class _ApiGatewayV2:
         responses = [(i, {"routeResponseId": i, "routeResponseKey": r.route_response_key})
                      for i, r in record.route_responses.items() if r.route_id == route_id]
         return _page(request, responses)
-
-    async def get_integrations(self, request: web.Request) -> web.Response:
-        integrations = self._record(request).integrations
-        return _page(request, [(i, _integration(x)) for i, x in integrations.items()])
-
-    async def get_integration(self, request: web.Request) -> web.Response:
-        integrations = self._record(request).integrations
-        found = _find(integrations, request.match_info["integrationId"], "Integration")
-        return _reply(_integration(found))
-
-    async def get_stages(self, request: web.Request) -> web.Response:
-        stages = self._record(request).stages
-        return _page(request, [(name, _stage(s)) for name, s in stages.items()])
-
-    async def get_stage(self, request: web.Request) -> web.Response:
-        stages = self._record(request).stages
-        return _reply(_stage(_find(stages, request.match_info["stageName"], "stage")))
-
-    async def get_deployments(self, request: web.Request) -> web.Response:
-        deployments = self._record(request).deployments
-        return _page(request, [(i, _deployment(i)) for i in deployments])
-
-    async def get_deployment(self, request: web.Request) -> web.Response:
-        deployments = self._record(request).deployments
-        deployment_id = request.match_info["deploymentId"]
-        _find(deployments, deployment_id, "Deployment")
-        return _reply(_deployment(deployment_id))
 
     async def get_authorizers(self, request: web.Request) -> web.Response:
         authorizers = self._record(request).authorizers
@@ -177,6 +156,25 @@ class _ApiGatewayV2:
                 "protocolType": "WEBSOCKET",
                 "routeSelectionExpression": record.route_selection_expression, "tags": {}}
 
+
+class _Part(NamedTuple):
+    """A kind of an API's parts: the record's attribute and the path's word for them, the
+    path parameter naming one, the word API Gateway's NotFound message uses, its JSON."""
+
+    path: str
+    id_param: str
+    what: str
+    shape: Callable[[str, Any], dict[str, Any]]
+
+
+_PARTS = (
+    _Part("routes", "routeId", "Route", lambda _id, route: _route(route)),
+    _Part("integrations", "integrationId", "Integration",
+          lambda _id, integration: _integration(integration)),
+    _Part("stages", "stageName", "stage", lambda _name, stage: _stage(stage)),
+    _Part("deployments", "deploymentId", "Deployment",
+          lambda deployment_id, _table: _deployment(deployment_id)),
+)
 
 def _find(mapping: Mapping[str, Any], key: str, what: str) -> Any:
     if key not in mapping:

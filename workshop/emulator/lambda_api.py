@@ -21,7 +21,6 @@ import asyncio
 import base64
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from .iam_enforcement import IamEnforcer, principals_of, refusal_response
 from .iam_requests import Access, Call, lambda_call
 from .lambda_layers import LayerVersions
 from .lambda_runtime import (
+    FunctionConfig,
     InvalidParameterValue,
     InvalidRequestContent,
     LambdaError,
@@ -49,6 +49,7 @@ from .lambda_runtime import (
     ResourceNotFound,
     ServiceError,
     ValidationError,
+    check_function_name,
 )
 
 __all__ = ["lambda_routes"]
@@ -61,7 +62,6 @@ _LOG_TAIL_BYTES = 4096  # X-Amz-Log-Result carries the last 4 KB of the log
 _DEFAULT_PAGE = 50
 _LOCATION_SECONDS = 600  # Code.Location is valid for ten minutes, as Lambda's is
 _NO_POLICY = "The resource you requested does not exist."
-_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -89,6 +89,8 @@ def lambda_routes(runtime: LambdaRuntime, *, iam: IamEnforcer | None = None
         ("POST", "/", api.create_function),
     ]
     layers = [
+        ("GET", "", api.list_layers),
+        ("GET", "/", api.list_layers),
         ("POST", "/{layer}/versions", api.publish_layer_version),
         ("GET", "/{layer}/versions", api.list_layer_versions),
         ("GET", "/{layer}/versions/{version}", api.get_layer_version),
@@ -116,6 +118,8 @@ class _LambdaApi:
         async def answer(request: web.Request) -> web.StreamResponse:
             try:
                 return await handler(request)
+            except _Refused as refused:
+                return refused.response
             except LambdaError as error:
                 return self._error(error)
             except Exception:  # still an answer boto3 (and Step Functions) can parse
@@ -127,9 +131,7 @@ class _LambdaApi:
 
     async def invoke(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
-        refusal = self._refusal(request, "InvokeFunction", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "InvokeFunction", name)
         result = await self._runtime.invoke(
             name, await request.read(),
             invocation_type=request.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
@@ -145,14 +147,14 @@ class _LambdaApi:
         return web.Response(status=result.status_code, body=result.payload, headers=headers,
                             content_type="application/json")
 
-    def _refusal(self, request: web.Request, action: str, name: str | None, *,
-                 resource: str | None = None) -> web.Response | None:
-        """AccessDeniedException if the caller's role may not do ``action`` (on function
-        ``name``, or on ``resource``: a layer's ARN). In one account, the function's
-        resource policy may allow Invoke too."""
+    def _check(self, request: web.Request, action: str, name: str | None, *,
+               resource: str | None = None) -> None:
+        """Refuse (AccessDeniedException) if the caller's role may not do ``action`` (on
+        function ``name``, or on ``resource``: a layer's ARN). In one account, the
+        function's resource policy may allow Invoke too."""
         identity = request.get(IDENTITY)
         if self._iam is None or getattr(identity, "role_arn", None) is None:
-            return None  # no checks, or the learner's own credentials
+            return  # no checks, or the learner's own credentials
         settings = self._runtime.settings
         call = lambda_call(action, name, region=settings.region, account=settings.account_id)
         if resource is not None:
@@ -165,13 +167,12 @@ class _LambdaApi:
 
         refusal = self._iam.refusal(identity, call, source_ip=request.remote or "127.0.0.1",
                                     resource_policy=allowed_by_function)
-        return refusal_response(refusal) if refusal else None
+        if refusal:
+            raise _Refused(refusal_response(refusal))
 
     async def get_function(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
-        refusal = self._refusal(request, "GetFunction", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "GetFunction", name)
         configuration = self._runtime.describe_function(name)
         config = self._runtime.get_function(name)
         body: dict[str, Any] = {
@@ -186,15 +187,11 @@ class _LambdaApi:
 
     async def get_configuration(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
-        refusal = self._refusal(request, "GetFunctionConfiguration", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "GetFunctionConfiguration", name)
         return self._reply(self._runtime.describe_function(name))
 
     async def list_functions(self, request: web.Request) -> web.Response:
-        refusal = self._refusal(request, "ListFunctions", None)
-        if refusal is not None:
-            return refusal
+        self._check(request, "ListFunctions", None)
         names = self._runtime.function_names()
         marker = request.query.get("Marker")
         if marker:
@@ -214,9 +211,7 @@ class _LambdaApi:
     async def create_function(self, request: web.Request) -> web.Response:
         document = await self._document(request, "CreateFunction")
         name = str(document.get("FunctionName") or "")
-        refusal = self._refusal(request, "CreateFunction", name or None)
-        if refusal is not None:
-            return refusal
+        self._check(request, "CreateFunction", name or None)
         if document.get("PackageType", "Zip") != "Zip":
             raise InvalidParameterValue("The local cloud runs zip packages only; container "
                                         "image functions are not emulated")
@@ -228,12 +223,7 @@ class _LambdaApi:
 
     def _create(self, name: str, document: dict[str, Any], code: dict[str, Any]
                 ) -> dict[str, Any]:
-        # Before unpacking anything: the name becomes a folder name.
-        if not _FUNCTION_NAME.fullmatch(name):
-            raise ValidationError(
-                f"1 validation error detected: Value '{name}' at 'functionName' failed to "
-                "satisfy constraint: Member must have letters, numbers, hyphens and "
-                "underscores only, at most 64 of them")
+        check_function_name(name)  # before unpacking: the name becomes a folder
         if name in self._runtime.function_names():
             raise ResourceConflict(f"Function already exist: {name}")
         config = control.new_function(document, account=self._runtime.settings.account_id,
@@ -244,21 +234,13 @@ class _LambdaApi:
             config, code_dir=package.folder, package=(package.code_sha256, package.code_size)))
 
     async def update_code(self, request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        document = await self._document(request, "UpdateFunctionCode")
-        refusal = self._refusal(request, "UpdateFunctionCode", name)
-        if refusal is not None:
-            return refusal
+        return await self._update(request, "UpdateFunctionCode", self._update_code)
+
+    def _update_code(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
         if document.get("ImageUri"):
             raise InvalidParameterValue("The local cloud runs zip packages only; ImageUri "
                                         "cannot be used")
-        configuration = await asyncio.to_thread(self._update_code, name, document)
-        return self._reply(_in_progress(configuration, created=False))
-
-    def _update_code(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
-        current = self._runtime.get_function(name)
-        control.check_revision(document.get("RevisionId"),
-                               self._runtime.describe_function(name))
+        current = self._current(name, document)
         if document.get("DryRun"):  # checked, and nothing changes
             packages.check(self._package_bytes(document, operation="UpdateFunctionCode"))
             return self._runtime.describe_function(name)
@@ -268,37 +250,43 @@ class _LambdaApi:
             package=(package.code_sha256, package.code_size)))
 
     async def update_configuration(self, request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        document = await self._document(request, "UpdateFunctionConfiguration")
-        refusal = self._refusal(request, "UpdateFunctionConfiguration", name)
-        if refusal is not None:
-            return refusal
-        configuration = await asyncio.to_thread(self._update_configuration, name, document)
-        return self._reply(_in_progress(configuration, created=False))
+        return await self._update(request, "UpdateFunctionConfiguration",
+                                  self._update_configuration)
 
     def _update_configuration(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
-        current = self._runtime.get_function(name)
-        control.check_revision(document.get("RevisionId"),
-                               self._runtime.describe_function(name))
+        current = self._current(name, document)
         config = control.configured(current, document, account=self._runtime.settings.account_id,
                                     layer_dir=self._runtime.layer_dir)
         self._warn_ignored(current.name, document)
         return self._runtime.put_function(config)
 
+    async def _update(self, request: web.Request, operation: str,
+                      change: Callable[[str, dict[str, Any]], dict[str, Any]]) -> web.Response:
+        """An update of function ``name``: its document read and the caller checked, then
+        ``change`` applied off the event loop (it unpacks zips), answered as in progress."""
+        name = request.match_info["name"]
+        document = await self._document(request, operation)
+        self._check(request, operation, name)
+        configuration = await asyncio.to_thread(change, name, document)
+        return self._reply(_in_progress(configuration, created=False))
+
+    def _current(self, name: str, document: dict[str, Any]) -> FunctionConfig:
+        """Function ``name`` as it is, if the request's RevisionId (when given) is its."""
+        current = self._runtime.get_function(name)
+        control.check_revision(document.get("RevisionId"),
+                               self._runtime.describe_function(name))
+        return current
+
     async def delete_function(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
-        refusal = self._refusal(request, "DeleteFunction", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "DeleteFunction", name)
         self._runtime.delete_function(name)
         return self._reply(None, status=204)
 
     async def add_permission(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
         document = await self._document(request, "AddPermission")
-        refusal = self._refusal(request, "AddPermission", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "AddPermission", name)
         control.check_revision(document.get("RevisionId"), self._runtime.describe_function(name))
         statement = control.permission_statement(document)
         self._runtime.add_permission(name, **statement)
@@ -309,9 +297,7 @@ class _LambdaApi:
 
     async def get_policy(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
-        refusal = self._refusal(request, "GetPolicy", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "GetPolicy", name)
         statements = self._runtime.policy_statements(name)
         if not statements:
             raise ResourceNotFound(_NO_POLICY)
@@ -321,9 +307,7 @@ class _LambdaApi:
 
     async def remove_permission(self, request: web.Request) -> web.Response:
         name = _qualified(request.match_info["name"], request.query.get("Qualifier"))
-        refusal = self._refusal(request, "RemovePermission", name)
-        if refusal is not None:
-            return refusal
+        self._check(request, "RemovePermission", name)
         control.check_revision(request.query.get("RevisionId"),
                                self._runtime.describe_function(name))
         self._runtime.remove_permission(name, request.match_info["sid"])
@@ -333,9 +317,7 @@ class _LambdaApi:
         """The function's code as a zip: what ``Code.Location`` points at (presigned, so
         the front door has checked the signature and its expiry). A role signing its own
         request needs what GetFunction needs."""
-        refusal = self._refusal(request, "GetFunction", request.match_info["name"])
-        if refusal is not None:
-            return refusal
+        self._check(request, "GetFunction", request.match_info["name"])
         config = self._runtime.get_function(request.match_info["name"])
         data = await asyncio.to_thread(packages.zip_folder, Path(config.code_dir))
         return web.Response(body=data, content_type="application/zip", headers={
@@ -353,10 +335,8 @@ class _LambdaApi:
     async def publish_layer_version(self, request: web.Request) -> web.Response:
         layer = request.match_info["layer"]
         document = await self._document(request, "PublishLayerVersion")
-        refusal = self._refusal(request, "PublishLayerVersion", None,
+        self._check(request, "PublishLayerVersion", None,
                                 resource=self._layer_arn(layer))
-        if refusal is not None:
-            return refusal
         content = document.get("Content")
         if not isinstance(content, dict):
             raise InvalidParameterValue("Content is a required parameter")
@@ -367,11 +347,14 @@ class _LambdaApi:
 
         return self._reply(self._with_location(await asyncio.to_thread(publish)), status=201)
 
+    async def list_layers(self, request: web.Request) -> web.Response:
+        self._check(request, "ListLayers", None, resource="*")
+        return self._reply({"Layers": self._layers.layers(
+            runtime=request.query.get("CompatibleRuntime"))})
+
     async def list_layer_versions(self, request: web.Request) -> web.Response:
         layer = request.match_info["layer"]
-        refusal = self._refusal(request, "ListLayerVersions", None, resource="*")
-        if refusal is not None:
-            return refusal
+        self._check(request, "ListLayerVersions", None, resource="*")
         versions = self._layers.list(layer)
         runtime = request.query.get("CompatibleRuntime")
         if runtime:
@@ -380,28 +363,22 @@ class _LambdaApi:
 
     async def get_layer_version(self, request: web.Request) -> web.Response:
         layer, version = request.match_info["layer"], _version(request)
-        refusal = self._refusal(request, "GetLayerVersion", None,
+        self._check(request, "GetLayerVersion", None,
                                 resource=f"{self._layer_arn(layer)}:{version}")
-        if refusal is not None:
-            return refusal
         return self._reply(self._with_location(self._layers.get(layer, version)))
 
     async def delete_layer_version(self, request: web.Request) -> web.Response:
         layer, version = request.match_info["layer"], _version(request)
-        refusal = self._refusal(request, "DeleteLayerVersion", None,
+        self._check(request, "DeleteLayerVersion", None,
                                 resource=f"{self._layer_arn(layer)}:{version}")
-        if refusal is not None:
-            return refusal
         self._layers.delete(layer, version)
         return self._reply(None, status=204)
 
     async def layer_package(self, request: web.Request) -> web.Response:
         """A layer version's content as a zip (its ``Content.Location``, presigned)."""
         layer, version = request.match_info["layer"], _version(request)
-        refusal = self._refusal(request, "GetLayerVersion", None,
+        self._check(request, "GetLayerVersion", None,
                                 resource=f"{self._layer_arn(layer)}:{version}")
-        if refusal is not None:
-            return refusal
         folder = self._layers.folder(layer, version)
         data = await asyncio.to_thread(packages.zip_folder, folder)
         return web.Response(body=data, content_type="application/zip", headers={
@@ -506,6 +483,14 @@ def _in_progress(configuration: dict[str, Any], *, created: bool) -> dict[str, A
     return {**configuration, "LastUpdateStatus": "InProgress",
             "LastUpdateStatusReason": "The function is being created.",
             "LastUpdateStatusReasonCode": "Creating"}
+
+
+class _Refused(Exception):
+    """IAM's refusal of a call, raised out of a handler and answered as it is."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.reason)
+        self.response = response
 
 
 class NotEmulated(LambdaError):

@@ -18,11 +18,11 @@ from typing import Any
 
 from .iam_policy import action_matches
 from .lambda_runtime import (
-    RESERVED_VARIABLES,
     FunctionConfig,
     InvalidParameterValue,
     LambdaError,
     ValidationError,
+    check_reserved_variables,
 )
 
 __all__ = [
@@ -103,13 +103,7 @@ def _environment(document: Mapping[str, Any]) -> dict[str, str] | None:
             "Lambda was unable to configure your environment variables because the "
             "environment variables you have provided exceeded the 4KB limit. "
             f"String measured: {measured}")
-    reserved = sorted(RESERVED_VARIABLES & set(variables))
-    if reserved:
-        raise InvalidParameterValue(
-            "Lambda was unable to configure your environment variables because the "
-            "environment variables you have provided contains reserved keys that are "
-            "currently not supported for modification. Reserved keys used in this "
-            f"request: {', '.join(reserved)}")
+    check_reserved_variables(variables)
     return dict(variables)
 
 

@@ -71,6 +71,21 @@ class LayerVersions:
         name = self._name(layer)
         return [self._item(name, v) for v in sorted(self._versions(name), reverse=True)]
 
+    def layers(self, *, runtime: str | None = None) -> list[dict[str, Any]]:
+        """ListLayers' answer: each layer with its newest version (its newest version for
+        ``runtime``, if given); a layer whose versions are all deleted is not listed."""
+        prefix = self._layer_arn("")
+        names = {arn[len(prefix):].rsplit(":", 1)[0] for arn in self._runtime.layer_arns()
+                 if arn.startswith(prefix)}
+        found = []
+        for name in sorted(names):
+            versions = [v for v in self.list(name)
+                        if not runtime or runtime in v.get("CompatibleRuntimes", [])]
+            if versions:
+                found.append({"LayerName": name, "LayerArn": self._layer_arn(name),
+                              "LatestMatchingVersion": versions[0]})
+        return found
+
     def get(self, layer: str, version: int) -> dict[str, Any]:
         """GetLayerVersion's answer (Content.Location is left to the caller)."""
         name = self._name(layer)

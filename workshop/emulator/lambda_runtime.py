@@ -68,6 +68,8 @@ __all__ = [
     "ServiceEvent",
     "TooManyRequests",
     "ValidationError",
+    "check_function_name",
+    "check_reserved_variables",
 ]
 
 log = logging.getLogger("workshop.lambda")
@@ -231,6 +233,27 @@ class LogSink(Protocol):
 
 # -- workers ----------------------------------------------------------------------------
 
+
+def check_function_name(name: str) -> None:
+    """ValidationError, in Lambda's words, for a function name it would refuse; checked
+    before anything else, since the name becomes a folder name."""
+    if not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name):
+        raise ValidationError(
+            f"1 validation error detected: Value '{name}' at 'functionName' failed "
+            "to satisfy constraint: Member must have letters, numbers, hyphens and "
+            "underscores only, at most 64 of them")
+
+
+def check_reserved_variables(names: Collection[str]) -> None:
+    """InvalidParameterValue, in Lambda's words, if any of ``names`` is a variable Lambda
+    sets itself (the API and the deployer refuse the same way)."""
+    reserved = sorted(RESERVED_VARIABLES & set(names))
+    if reserved:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided contains reserved keys that are "
+            "currently not supported for modification. Reserved keys used in this "
+            f"request: {', '.join(reserved)}")
 
 def _lines(data: bytes, marks: list[tuple[int, int]]) -> list[LogEvent]:
     """Log events of one phase's output; ``marks`` are (byte offset, time read) of chunks.
@@ -1061,11 +1084,7 @@ class LambdaRuntime:
         return f"{arn}:{match['qualifier']}" if match and match["qualifier"] else arn
 
     def _validate(self, config: FunctionConfig) -> None:
-        if not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", config.name):
-            raise ValidationError(
-                f"1 validation error detected: Value '{config.name}' at 'functionName' failed "
-                "to satisfy constraint: Member must have letters, numbers, hyphens and "
-                "underscores only, at most 64 of them")
+        check_function_name(config.name)
         if config.role and not re.fullmatch(_ROLE_PATTERN, config.role):
             raise ValidationError(
                 f"1 validation error detected: Value '{config.role}' at 'role' failed to "
@@ -1074,13 +1093,7 @@ class LambdaRuntime:
         if not config.runtime.startswith("python3"):
             raise InvalidParameterValue(
                 f"The local cloud runs Python functions only, not runtime {config.runtime}")
-        reserved = sorted(RESERVED_VARIABLES & set(config.environment))
-        if reserved:
-            raise InvalidParameterValue(
-                "Lambda was unable to configure your environment variables because the "
-                "environment variables you have provided contains reserved keys that are "
-                "currently not supported for modification. Reserved keys used in this "
-                f"request: {', '.join(reserved)}")
+        check_reserved_variables(config.environment)
         if not Path(config.code_dir).is_dir():
             raise InvalidParameterValue(f"Code directory {config.code_dir} does not exist")
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import boto3
-from botocore.exceptions import ClientError
 
-from .. import aws_target, cloud, website
+from .. import aws_target, cloud, stack_reader, website
 from . import tables, target
 
 __all__ = ["delete_log_groups", "delete_stack", "function_names", "log_groups",
@@ -22,17 +21,9 @@ __all__ = ["delete_log_groups", "delete_stack", "function_names", "log_groups",
 
 def stack_exists(stack_name: str = "workshop") -> bool:
     """Is the stack deployed on the chosen target?"""
-    if target.chosen() == "local":
-        state = cloud.status()
-        return state is not None and stack_name in state["stacks"]
-    try:
-        stacks = boto3.client("cloudformation").describe_stacks(
-            StackName=aws_target.account_stack_name(stack_name))["Stacks"]
-    except ClientError as error:
-        if "does not exist" in str(error):
-            return False
-        raise
-    return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+    if target.chosen() == "local" and cloud.status() is None:
+        return False   # no local cloud running: nothing is deployed on it
+    return stack_reader.describe(stack_reader.deployed_name(stack_name)) is not None
 
 
 def function_names(stack_name: str = "workshop") -> list[str]:

@@ -3,13 +3,15 @@
 The same calls work on both targets (the local cloud serves the CloudFormation, S3,
 CloudWatch Logs and Step Functions APIs), so what notebook 99 shows locally is what it
 shows in an AWS account: the workshop's stacks, the SAM CLI's own stack and its artifact
-bucket (with every stored version), the website bucket, the functions' log groups, and
-any state machine execution still running. Only this learner's resources are listed:
+bucket (with every stored version), the website bucket, the functions' log groups, the
+layer versions ``sam sync`` published for the functions' dependencies, and any state
+machine execution still running. Only this learner's resources are listed:
 with ``WORKSHOP_LEARNER`` set, another learner's stacks in a shared account are not.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -17,12 +19,12 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from .. import aws_target, website
-from . import target
+from .. import aws_target, stack_reader, website
+from . import cleanup, target
 
 __all__ = ["COLUMNS", "SAM_BUCKET_PREFIX", "SAM_LAB_STACKS", "SAM_MANAGED_STACK", "STACKS",
-           "delete_log_groups", "delete_sam_lab_stacks", "delete_sam_managed_stack",
-           "empty_bucket", "find",
+           "delete_layer_versions", "delete_log_groups", "delete_sam_lab_stacks",
+           "delete_sam_managed_stack", "dependency_layer_prefix", "empty_bucket", "find",
            "stack_names", "stop_executions"]
 
 # The stacks the labs deploy, by the name the notebooks use.
@@ -34,7 +36,6 @@ SAM_LAB_STACKS = ("hello-sam",)
 SAM_MANAGED_STACK = "aws-sam-cli-managed-default"
 SAM_BUCKET_PREFIX = "aws-sam-cli-managed-default-samclisourcebucket-"
 COLUMNS = ["kind", "name", "state", "removed by"]
-_GONE = "DELETE_COMPLETE"
 _STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 
 
@@ -51,14 +52,7 @@ def stack_names(stacks: Sequence[str] = STACKS) -> list[str]:
 
 
 def _describe(stack: str) -> dict[str, Any] | None:
-    try:
-        found = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as error:
-        if "does not exist" in str(error):
-            return None
-        raise
-    live = [s for s in found if s["StackStatus"] != _GONE]
-    return live[0] if live else None
+    return stack_reader.describe(stack, cloudformation=boto3.client("cloudformation"))
 
 
 def _stacks(names: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -130,18 +124,43 @@ def _log_groups(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
                            f"{group.get('storedBytes', 0)} bytes stored", "section 4")
 
 
+def dependency_layer_prefix(stack: str) -> str:
+    """How the SAM CLI's dependency layers of ``stack`` are named: ``sam sync`` puts each
+    function's requirements in a layer ``<stack[:16]><md5(stack)[:8]>-<function…>-DepLayer``
+    (samcli/lib/bootstrap/nested_stack/nested_stack_builder.py)."""
+    digest = hashlib.md5(stack.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"{stack[:16]}{digest[:8]}-"
+
+
+def _layer_versions(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Dependency layer versions of the stacks. `sam sync --code` publishes them through
+    the Lambda API, so no stack owns them: they outlive `sam delete`, on AWS as here."""
+    lambda_ = boto3.client("lambda")
+    prefixes = tuple(dependency_layer_prefix(stack) for stack in stacks)
+    names = [layer["LayerName"] for page in lambda_.get_paginator("list_layers").paginate()
+             for layer in page["Layers"]
+             if layer["LayerName"].startswith(prefixes) and
+             layer["LayerName"].endswith("-DepLayer")]
+    for name in names:
+        for page in lambda_.get_paginator("list_layer_versions").paginate(LayerName=name):
+            for version in page["LayerVersions"]:
+                yield _row("layer version", version["LayerVersionArn"],
+                           f"published {version.get('CreatedDate', '')[:19]}", "section 4")
+
+
 def _row(kind: str, name: str, state: str, removed_by: str) -> dict[str, Any]:
     return {"kind": kind, "name": name, "state": state, "removed by": removed_by}
 
 
 def find(*, stacks: Sequence[str] = STACKS) -> pd.DataFrame:
-    """One table of everything left: stacks, running executions, buckets, log groups.
+    """One table of everything left: stacks, running executions, buckets, log groups,
+    dependency layer versions.
 
     ``stacks`` are the names the notebooks deploy under (the game's first).
     """
     names = stack_names(stacks)
     rows = [*_stacks(names), *_running_executions(names), *_buckets(stacks),
-            *_log_groups(stacks)]
+            *_log_groups(stacks), *_layer_versions(names)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -161,15 +180,17 @@ def stop_executions(leftovers: pd.DataFrame) -> int:
 
 def delete_log_groups(leftovers: pd.DataFrame) -> int:
     """Delete the log groups listed; returns how many were deleted."""
-    logs = boto3.client("logs")
-    deleted = 0
-    for group in leftovers.loc[leftovers["kind"] == "log group", "name"]:
-        try:
-            logs.delete_log_group(logGroupName=group)
-            deleted += 1
-        except logs.exceptions.ResourceNotFoundException:
-            pass  # already gone: that is what we wanted
-    return deleted
+    return cleanup.delete_log_groups(leftovers.loc[leftovers["kind"] == "log group", "name"])
+
+
+def delete_layer_versions(leftovers: pd.DataFrame) -> int:
+    """Delete the layer versions listed (DeleteLayerVersion); returns how many."""
+    lambda_ = boto3.client("lambda")
+    arns = list(leftovers.loc[leftovers["kind"] == "layer version", "name"])
+    for arn in arns:   # arn:…:layer:<name>:<version>; a deleted one is no error
+        layer, version = arn.rsplit(":", 1)
+        lambda_.delete_layer_version(LayerName=layer, VersionNumber=int(version))
+    return len(arns)
 
 
 def empty_bucket(bucket: str) -> int:

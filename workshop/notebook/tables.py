@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pandas as pd
 
-from .. import aws_target, cloud
+from .. import cloud, stack_reader
 from . import target
 
 __all__ = ["LOG_COLUMNS", "STACK_COLUMNS", "empty_table", "gateway_log_frame", "group_events",
@@ -142,15 +142,10 @@ def log_frame(function_name: str, *, since_ms: int | None = None,
 
 
 def stack_frame(stack_name: str = "workshop") -> pd.DataFrame:
-    """The stack's resources: logical id, type, physical id (the real name) and status."""
-    if target.chosen() == "local":
-        resources = cloud.stack(stack_name=stack_name)["resources"]
-    else:
-        found = boto3.client("cloudformation").describe_stack_resources(
-            StackName=aws_target.account_stack_name(stack_name))
-        resources = [{"logical_id": r["LogicalResourceId"], "type": r["ResourceType"],
-                      "physical_id": r.get("PhysicalResourceId", ""),
-                      "status": r["ResourceStatus"]} for r in found["StackResources"]]
+    """The stack's resources: logical id, type, physical id (the real name) and status,
+    from CloudFormation's ListStackResources on either target (:mod:`workshop.stack_reader`)."""
+    resources = [(r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""),
+                  r["ResourceStatus"]) for r in stack_reader.resources(stack_name)]
     return pd.DataFrame(resources, columns=STACK_COLUMNS)
 
 
