@@ -276,6 +276,7 @@ def cmd_room(args: argparse.Namespace) -> int:
 
     exposed = None
     if args.target == "aws":
+        aws_target.use_account(region=args.region, profile=args.profile)
         game_outputs = aws_target.outputs(args.stack_name)
     else:
         state = cloud.status(port=args.port)
@@ -491,7 +492,7 @@ def _parser() -> argparse.ArgumentParser:
                  account)
     delete.add_argument("--target", choices=["local", "aws"], default="local")
     room = add("room", cmd_room, "class play: host one trivia game for the whole room, "
-               "with a leaderboard at the end", stack)
+               "with a leaderboard at the end", stack, account)
     room.add_argument("--target", choices=["local", "aws"], default="local")
     room.add_argument("--questions", type=int, default=5, metavar="N")
     room.add_argument("--wait", type=int, default=20, metavar="SECONDS",

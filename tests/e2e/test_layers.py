@@ -50,3 +50,24 @@ def test_a_function_reports_its_layer_versions_as_lambda_does(cloud: dict,
     assert layers[0]["Arn"] in [version["LayerVersionArn"]
                                 for version in published["LayerVersions"]]
     assert layers[0]["CodeSize"] > 0
+
+
+def test_the_same_layer_content_from_another_folder_keeps_the_layer(cloud: dict,
+                                                                    tmp_path: Path) -> None:
+    """A layer version is numbered by its content, so the same content deployed from another
+    folder (each lab builds its own copy) replaces the layer with itself: the clean-up
+    must not then delete it from under the functions (a regression seen in lab 3)."""
+    shutil.copy(FIXTURES / "layered.yaml", tmp_path)
+    shutil.copytree(FIXTURES / "layered", tmp_path / "layered")
+    template = tmp_path / "layered.yaml"
+    outputs = lifecycle.deploy(template, stack_name="layer-moved")["outputs"]
+    shutil.copytree(tmp_path / "layered" / "shared", tmp_path / "moved")
+    template.write_text(template.read_text().replace("layered/shared/", "moved/"))
+    template.write_text(template.read_text().replace("Value: !Ref GreeterFunction",
+                                                     "Value: !Ref GreeterFunction\n"
+                                                     "  Layer:\n    Value: !Ref SharedLayer"))
+    second = lifecycle.deploy(template, stack_name="layer-moved")
+    arn = second["outputs"]["Layer"]
+    assert greet(outputs["GreeterFunctionName"], "ada") == "hello, ada"
+    lambda_client = boto3.client("lambda")
+    assert lambda_client.get_layer_version_by_arn(Arn=arn)["LayerVersionArn"] == arn

@@ -134,7 +134,7 @@ def test_layer_versions_sam_sync_published_are_listed_then_deleted(own_cloud: di
     ours = f"{leftovers.dependency_layer_prefix('hello-sam')}MainServerFunctiona1b2c3d4-DepLayer"
     others = f"{leftovers.dependency_layer_prefix('hello-bob')}MainServerFunctiona1b2c3d4-DepLayer"
     versions = [publish_layer(ours), publish_layer(ours)]   # two syncs: two versions
-    foreign = [publish_layer(others), publish_layer("SharedCodeLayer")]
+    foreign = [publish_layer(others), publish_layer("NotTheWorkshopsLayer")]
     try:
         found = leftovers.find(stacks=["lingering"])
         listed = found[found["kind"] == "layer version"]
@@ -166,3 +166,26 @@ def test_the_dependency_layer_prefix_is_the_sam_clis() -> None:
         capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     assert named.startswith(leftovers.dependency_layer_prefix("workshop-a-rather-long-name"))
     assert named.endswith("-DepLayer")
+
+
+def test_a_synced_version_of_the_templates_layer_is_listed_not_the_stacks(
+        own_cloud: dict, tmp_path: Path) -> None:
+    """`sam sync --code` publishes a new version of SharedCodeLayer (named by its logical
+    id) through the Lambda API: that version is a leftover, the stack's own is not."""
+    assert "SharedCodeLayer" in leftovers.template_layer_names()
+    (tmp_path / "shared" / "python").mkdir(parents=True)
+    (tmp_path / "shared" / "python" / "connections.py").write_text("VALUE = 1\n")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  SharedCodeLayer:\n"
+        "    Type: AWS::Serverless::LayerVersion\n    Properties:\n"
+        "      ContentUri: shared/\n      RetentionPolicy: Delete\n")
+    lifecycle.deploy(tmp_path / "template.yaml", stack_name="layered")
+    [owned] = [r["PhysicalResourceId"] for r in boto3.client("cloudformation")
+               .list_stack_resources(StackName="layered")["StackResourceSummaries"]]
+    synced = publish_layer("SharedCodeLayer")
+    found = leftovers.find(stacks=["layered"])
+    assert list(found.loc[found["kind"] == "layer version", "name"]) == [synced]
+    assert leftovers.delete_layer_versions(found) == 1
+    remaining = boto3.client("lambda").list_layer_versions(LayerName="SharedCodeLayer")
+    assert [v["LayerVersionArn"] for v in remaining["LayerVersions"]] == [owned]
+    assert cleanup.delete_stack("layered").startswith("stack layered deleted")

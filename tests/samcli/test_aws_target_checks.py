@@ -143,3 +143,14 @@ def test_a_stack_name_taken_by_another_template_is_refused(found: dict, said: st
         f"stack name workshop is already taken by another template ({said}): choose another "
         "name with --stack-name or WORKSHOP_LEARNER, or delete that stack if it is yours "
         "and unused")
+
+
+def test_room_on_the_aws_target_takes_the_account_flags(cloud: dict) -> None:
+    """`room --target aws` reads the stack from the account that --region/--profile name,
+    as deploy and delete do (it used to refuse them as unrecognized arguments)."""
+    env = {**os.environ, "AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-3"}
+    line = one_line_refusal(workshop("room", "--target", "aws", "--stack-name", "no-such-game",
+                                     "--region", os.environ["AWS_REGION"], env=env), "room")
+    assert line == (f"workshop room: stack no-such-game does not exist in "
+                    f"{os.environ['AWS_REGION']}: deploy it with `python -m workshop deploy "
+                    "--target aws`")

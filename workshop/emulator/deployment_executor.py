@@ -213,7 +213,11 @@ class Execution:
         record = Record(step.logical_id, step.type, step.physical_id, resource.properties,
                         attributes, digest, list(step.depends_on), step.generation,
                         f"{verb}_COMPLETE", step.deletion_policy)
-        self.applied.append(_Applied(step.action, step.old, record,
+        # A replacement that gave back the very resource it replaced (a layer version
+        # numbered by its content, published again) has nothing of its own to undo.
+        reused = step.action == "replace" and step.old is not None and (
+            _ref(step.old) == _ref(record)) and not self._in_place(step)
+        self.applied.append(_Applied(step.action, step.old, record, new_exists=not reused,
                                      old_deleted=self._in_place(step)))
         self.records[step.logical_id] = record
         self.emit(ResourceEvent(step.logical_id, step.type, _ref(record), f"{verb}_COMPLETE"))
@@ -236,9 +240,13 @@ class Execution:
                 # Same name: the old one must go first (AWS would refuse; locally we allow it).
                 provider.delete(old)
                 self.records.pop(step.logical_id, None)
-            else:
+                return provider.create(resource)
+            created = provider.create(resource)
+            if str(created.get("Ref", step.physical_id)) != _ref(old):
                 self.cleanup.append(old)  # deleted after everything moved to the new one
-            return provider.create(resource)
+            # else the "new" one is the old one (a layer version numbered by its content,
+            # published again): deleting the old copy would delete it.
+            return created
         except DeployError:
             raise
         except Exception as error:  # a provider bug or a refusal: name the resource

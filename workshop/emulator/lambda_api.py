@@ -21,6 +21,7 @@ import asyncio
 import base64
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +59,10 @@ log = logging.getLogger("workshop.lambda")
 
 _PREFIX = "/2015-03-31/functions"
 _LAYERS = "/2018-10-31/layers"
+# Lambda's own pattern for a layer version ARN (GetLayerVersionByArn's Arn).
+_LAYER_VERSION_ARN = re.compile(
+    r"arn:aws[a-zA-Z-]*:lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+    r"layer:(?P<layer>[a-zA-Z0-9-_]+):(?P<version>[0-9]+)")
 _LOG_TAIL_BYTES = 4096  # X-Amz-Log-Result carries the last 4 KB of the log
 _DEFAULT_PAGE = 50
 _LOCATION_SECONDS = 600  # Code.Location is valid for ten minutes, as Lambda's is
@@ -348,6 +353,8 @@ class _LambdaApi:
         return self._reply(self._with_location(await asyncio.to_thread(publish)), status=201)
 
     async def list_layers(self, request: web.Request) -> web.Response:
+        if request.query.get("find") == "LayerVersion":  # the same path, another operation
+            return await self.get_layer_version_by_arn(request)
         self._check(request, "ListLayers", None, resource="*")
         return self._reply({"Layers": self._layers.layers(
             runtime=request.query.get("CompatibleRuntime"))})
@@ -365,6 +372,18 @@ class _LambdaApi:
         layer, version = request.match_info["layer"], _version(request)
         self._check(request, "GetLayerVersion", None,
                                 resource=f"{self._layer_arn(layer)}:{version}")
+        return self._reply(self._with_location(self._layers.get(layer, version)))
+
+    async def get_layer_version_by_arn(self, request: web.Request) -> web.Response:
+        """GetLayerVersionByArn (``GET /2018-10-31/layers?find=LayerVersion&Arn=…``)."""
+        arn = request.query.get("Arn", "")
+        match = _LAYER_VERSION_ARN.fullmatch(arn)
+        if match is None:
+            raise ValidationError(f"1 validation error detected: Value '{arn}' at 'arn' failed "
+                                  "to satisfy constraint: Member must satisfy regular "
+                                  f"expression pattern: {_LAYER_VERSION_ARN.pattern}")
+        self._check(request, "GetLayerVersion", None, resource=arn)
+        layer, version = match.group("layer"), int(match.group("version"))
         return self._reply(self._with_location(self._layers.get(layer, version)))
 
     async def delete_layer_version(self, request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ local cloud ``waitseconds`` is scaled by its clock (``workshop up --time-scale``
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import threading
 import time
@@ -46,9 +47,19 @@ OUTAGE, OUTAGE_ERROR = 2, "Lambda.ServiceException"
 
 # -- playing a game ------------------------------------------------------------------------
 
+def _on_the_local_cloud(deployment: Deployment) -> bool:
+    """Is the local cloud behind the deployment: its target, or the endpoint the aws target
+    was pointed at (``AWS_ENDPOINT_URL``, as the tests of the aws path do)?"""
+    if deployment.target == "local":
+        return True
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
+    return bool(endpoint) and endpoint == cloud.settings().endpoint_url.rstrip("/")
+
+
 def _time_scale(deployment: Deployment) -> float:
-    """How fast the deployment's Step Functions clock runs (the local cloud's time scale)."""
-    if deployment.target != "local":
+    """How fast the Step Functions clock behind the deployment runs: the local cloud's
+    time scale wherever it serves the calls, real time on AWS."""
+    if not _on_the_local_cloud(deployment):
         return 1.0
     return float((cloud.status() or {}).get("time_scale") or 1.0)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,11 +21,14 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from .. import aws_target, stack_reader, website
+from ..emulator.template import load_template
+from ..lab import TEMPLATE
 from . import cleanup, target
 
 __all__ = ["COLUMNS", "SAM_BUCKET_PREFIX", "SAM_LAB_STACKS", "SAM_MANAGED_STACK", "STACKS",
            "delete_layer_versions", "delete_log_groups", "delete_sam_lab_stacks",
            "delete_sam_managed_stack", "dependency_layer_prefix", "empty_bucket", "find",
+           "template_layer_names",
            "stack_names", "stop_executions"]
 
 # The stacks the labs deploy, by the name the notebooks use.
@@ -37,6 +41,7 @@ SAM_MANAGED_STACK = "aws-sam-cli-managed-default"
 SAM_BUCKET_PREFIX = "aws-sam-cli-managed-default-samclisourcebucket-"
 COLUMNS = ["kind", "name", "state", "removed by"]
 _STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+_LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 
 def _account_name(name: str) -> str:
@@ -132,20 +137,50 @@ def dependency_layer_prefix(stack: str) -> str:
     return f"{stack[:16]}{digest[:8]}-"
 
 
+def template_layer_names(*, template: Path = TEMPLATE) -> list[str]:
+    """The template's layers named by their logical id (SAM's default ``LayerName``), such
+    as ``SharedCodeLayer``: the names `sam sync --code` publishes new versions under."""
+    resources = load_template(template).body.get("Resources") or {}
+    return sorted(name for name, spec in resources.items()
+                  if spec.get("Type") in _LAYER_TYPES
+                  and not (spec.get("Properties") or {}).get("LayerName"))
+
+
+def _in_use(stacks: Sequence[str]) -> set[str]:
+    """Layer versions a live stack of these owns, or any function here runs with: kept
+    (in an account shared by learners, another learner's functions may use them)."""
+    cloudformation, lambda_ = boto3.client("cloudformation"), boto3.client("lambda")
+    used = {layer["Arn"] for page in lambda_.get_paginator("list_functions").paginate()
+            for function in page["Functions"] for layer in function.get("Layers") or []}
+    for stack in stacks:
+        if _describe(stack) is not None:
+            pages = cloudformation.get_paginator("list_stack_resources").paginate(
+                StackName=stack)
+            used.update(r.get("PhysicalResourceId", "") for page in pages
+                        for r in page["StackResourceSummaries"]
+                        if r["ResourceType"] == "AWS::Lambda::LayerVersion")
+    return used
+
+
 def _layer_versions(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Dependency layer versions of the stacks. `sam sync --code` publishes them through
-    the Lambda API, so no stack owns them: they outlive `sam delete`, on AWS as here."""
+    """Layer versions `sam sync --code` published through the Lambda API (a template's
+    layer, or a stack's dependency layer): no stack owns them, so they outlive
+    `sam delete`, on AWS as here."""
     lambda_ = boto3.client("lambda")
     prefixes = tuple(dependency_layer_prefix(stack) for stack in stacks)
+    templates = set(template_layer_names())
     names = [layer["LayerName"] for page in lambda_.get_paginator("list_layers").paginate()
-             for layer in page["Layers"]
-             if layer["LayerName"].startswith(prefixes) and
-             layer["LayerName"].endswith("-DepLayer")]
+             for layer in page["Layers"] if layer["LayerName"] in templates or
+             (layer["LayerName"].startswith(prefixes) and
+              layer["LayerName"].endswith("-DepLayer"))]
+    kept = _in_use(stacks) if names else set()
     for name in names:
         for page in lambda_.get_paginator("list_layer_versions").paginate(LayerName=name):
             for version in page["LayerVersions"]:
-                yield _row("layer version", version["LayerVersionArn"],
-                           f"published {version.get('CreatedDate', '')[:19]}", "section 4")
+                if version["LayerVersionArn"] not in kept:
+                    yield _row("layer version", version["LayerVersionArn"],
+                               f"published {version.get('CreatedDate', '')[:19]}",
+                               "section 4")
 
 
 def _row(kind: str, name: str, state: str, removed_by: str) -> dict[str, Any]:
@@ -154,7 +189,7 @@ def _row(kind: str, name: str, state: str, removed_by: str) -> dict[str, Any]:
 
 def find(*, stacks: Sequence[str] = STACKS) -> pd.DataFrame:
     """One table of everything left: stacks, running executions, buckets, log groups,
-    dependency layer versions.
+    layer versions no stack owns.
 
     ``stacks`` are the names the notebooks deploy under (the game's first).
     """
