@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -50,6 +52,40 @@ def test_a_function_reports_its_layer_versions_as_lambda_does(cloud: dict,
     assert layers[0]["Arn"] in [version["LayerVersionArn"]
                                 for version in published["LayerVersions"]]
     assert layers[0]["CodeSize"] > 0
+
+
+
+def test_two_stacks_publishing_one_layer_name_get_versions_of_their_own(
+        cloud: dict, tmp_path: Path) -> None:
+    """Lambda numbers a layer's versions as they are published. Two stacks with the same
+    layer name and content (notebook 01's ``hello-sam`` and the game) must not share a
+    version: ``sam sync --code`` deleting one stack's version left the other's functions
+    naming a layer version that no longer existed (lab 3 failed to deploy)."""
+    shutil.copy(FIXTURES / "layered.yaml", tmp_path)
+    shutil.copytree(FIXTURES / "layered", tmp_path / "layered")
+    template = tmp_path / "layered.yaml"
+    template.write_text(template.read_text().replace(
+        "Value: !Ref GreeterFunction", "Value: !Ref GreeterFunction\n  Layer:\n"
+        "    Value: !Ref SharedLayer"))
+    first = lifecycle.deploy(template, stack_name="layer-one")["outputs"]["Layer"]
+    second = lifecycle.deploy(template, stack_name="layer-two")["outputs"]["Layer"]
+    name, number = first.rsplit(":", 1)
+    assert second.rsplit(":", 1)[0] == name and int(second.rsplit(":", 1)[1]) > int(number)
+
+    lambda_client = boto3.client("lambda")
+    lambda_client.delete_layer_version(LayerName=name, VersionNumber=int(number))
+    assert lambda_client.get_layer_version_by_arn(Arn=second)["LayerVersionArn"] == second
+    published = lambda_client.publish_layer_version(
+        LayerName=name, Content={"ZipFile": _zipped({"python/greeting.py": "X = 1\n"})})
+    assert published["Version"] > int(second.rsplit(":", 1)[1])  # never a number given before
+
+
+def _zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
 
 
 def test_the_same_layer_content_from_another_folder_keeps_the_layer(cloud: dict,

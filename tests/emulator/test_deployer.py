@@ -78,6 +78,7 @@ class FakeRuntime:
         self.calls: list[tuple] = []
         self.functions: dict[str, FunctionConfig] = {}
         self.policies: dict[str, dict[str, dict]] = {}
+        self.versions: dict[str, int] = {}
 
     def put_function(self, config: FunctionConfig) -> dict:
         self.calls.append(("put_function", config.name))
@@ -93,6 +94,10 @@ class FakeRuntime:
     def add_permission(self, name: str, **statement: Any) -> None:
         self.calls.append(("add_permission", name, statement["statement_id"]))
         self.policies[name][statement["statement_id"]] = statement
+
+    def next_layer_version(self, layer_arn: str) -> int:
+        self.versions[layer_arn] = self.versions.get(layer_arn, 0) + 1
+        return self.versions[layer_arn]
 
     def remove_permission(self, name: str, statement_id: str) -> None:
         self.calls.append(("remove_permission", name, statement_id))

@@ -53,7 +53,7 @@ class LayerVersions:
         name = self._name(layer)
         settings = self._runtime.settings
         with self._lock:
-            version = max(self._versions(name), default=0) + 1
+            version = self._runtime.next_layer_version(self._layer_arn(name))
             arn = f"{self._layer_arn(name)}:{version}"
             # Each version has a folder of its own: functions on older versions still run.
             package = packages.unpack(

@@ -603,6 +603,7 @@ class LambdaRuntime:
         self._lock = threading.RLock()  # guards _functions: the deployer writes from a thread
         self._functions: dict[str, _Function] = {}
         self._layers: dict[str, Path] = {}
+        self._layer_numbers: dict[str, int] = {}  # highest version given, per layer
         self._generations = itertools.count(1)
         # Owned by the event loop the runtime first invokes in:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -645,6 +646,18 @@ class LambdaRuntime:
             if config.name in self._functions:
                 raise ResourceConflict(f"Function already exist: {config.name}")
             return self.put_function(config)
+
+    def next_layer_version(self, layer_arn: str) -> int:
+        """The number for a new version of the layer ``layer_arn`` (without a version):
+        1, 2, 3… as Lambda numbers them, never one given before, even if deleted since.
+        The deployer and the Lambda API share this count, as they share one account."""
+        with self._lock:
+            prefix = layer_arn + ":"
+            existing = [int(arn[len(prefix):]) for arn in self._layers
+                        if arn.startswith(prefix) and arn[len(prefix):].isdigit()]
+            number = max([self._layer_numbers.get(layer_arn, 0), *existing]) + 1
+            self._layer_numbers[layer_arn] = number
+            return number
 
     def publish_layer(self, arn: str, content_dir: Path) -> None:
         """Make a layer version's folder available to functions that name its ARN."""

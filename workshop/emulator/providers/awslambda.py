@@ -24,7 +24,7 @@ from typing import Any
 from ..lambda_packages import read_s3_package, unpack
 from ..lambda_runtime import RESERVED_VARIABLES, FunctionConfig, LambdaError, ResourceNotFound
 from ..template import TemplateError
-from .base import Provider, Record, RecordOnly, Resource, Skip
+from .base import Provider, Record, RecordOnly, Resource, Skip, pending
 
 __all__ = [
     "AliasProvider",
@@ -341,18 +341,18 @@ class LayerVersionProvider(Provider):
 
     def attributes(self, logical_id: str, physical_id: str,
                    properties: Mapping[str, Any]) -> dict[str, Any]:
-        # Lambda numbers versions 1, 2, 3…; a number derived from the content keeps a
-        # redeploy of unchanged content on the same ARN.
-        version = int(str(properties["ContentDigest"])[:6], 16)
-        name = properties.get("LayerName") or physical_id
-        arn = self.arn("lambda", f"layer:{name}:{version}")
+        # Lambda numbers a layer's versions 1, 2, 3… when they are published: two stacks
+        # (or `sam sync`) publishing the same layer name never share a version.
+        arn = pending(logical_id, "LayerVersionArn")
         return {"Ref": arn, "LayerVersionArn": arn}
 
     def create(self, resource: Resource) -> dict[str, Any]:
-        values = self.attributes(resource.logical_id, resource.physical_id,
-                                 resource.properties)
-        self.context.runtime.publish_layer(values["Ref"], Path(resource.properties["Content"]))
-        return values
+        runtime = self.context.runtime
+        name = resource.properties.get("LayerName") or resource.physical_id
+        layer = self.arn("lambda", f"layer:{name}")
+        arn = f"{layer}:{runtime.next_layer_version(layer)}"
+        runtime.publish_layer(arn, Path(resource.properties["Content"]))
+        return {"Ref": arn, "LayerVersionArn": arn}
 
     def delete(self, record: Record) -> None:
         self.context.runtime.delete_layer(record.attributes["Ref"])
