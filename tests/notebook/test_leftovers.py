@@ -103,7 +103,7 @@ def test_on_aws_only_this_learners_stacks_are_named(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(leftovers.target, "chosen", lambda: "aws")
     monkeypatch.setenv("WORKSHOP_LEARNER", "ada")
     assert leftovers.stack_names() == ["workshop-ada", "stepfunctions-primer-ada",
-                                       "workshop-website-ada", "hello-sam"]
+                                       "workshop-website-ada", "hello-sam-ada"]
     monkeypatch.setattr(leftovers.target, "chosen", lambda: "local")
     assert leftovers.stack_names() == ["workshop", "stepfunctions-primer", "workshop-website",
                                        "hello-sam"]

@@ -20,7 +20,7 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from .. import aws_target, stack_reader, website
+from .. import stack_reader, website
 from ..emulator.template import load_template
 from ..lab import TEMPLATE
 from . import cleanup, target
@@ -46,14 +46,14 @@ _LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 def _account_name(name: str) -> str:
     """The stack's name where it is deployed (a learner's suffix, on AWS)."""
-    return aws_target.account_stack_name(name) if target.chosen() == "aws" else name
+    return stack_reader.deployed_name(name, target=target.chosen())
 
 
 def stack_names(stacks: Sequence[str] = STACKS) -> list[str]:
     """This learner's workshop stacks: the game's, its website's, the primer's, and lab 1's
     SAM CLI project."""
     names = [*stacks, website.site_stack_name(stacks[0])]
-    return [*(_account_name(name) for name in names), *SAM_LAB_STACKS]
+    return [_account_name(name) for name in [*names, *SAM_LAB_STACKS]]
 
 
 def _describe(stack: str) -> dict[str, Any] | None:
@@ -120,7 +120,7 @@ def _buckets(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
 
 def _log_groups(stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
     logs = boto3.client("logs")
-    for stack in [*(_account_name(name) for name in stacks), *SAM_LAB_STACKS]:
+    for stack in [_account_name(name) for name in [*stacks, *SAM_LAB_STACKS]]:
         prefix = f"/aws/lambda/{stack}-"
         for page in logs.get_paginator("describe_log_groups").paginate(
                 logGroupNamePrefix=prefix):
@@ -252,7 +252,7 @@ def _delete_stack(name: str) -> None:
 def delete_sam_lab_stacks() -> list[str]:
     """Delete lab 1's SAM CLI project stack if it is still there; a line per stack."""
     lines = []
-    for name in SAM_LAB_STACKS:
+    for name in map(_account_name, SAM_LAB_STACKS):
         if _describe(name) is None:
             lines.append(f"stack {name} is not deployed: nothing to delete")
             continue
