@@ -35,7 +35,7 @@ from .errors import WorkshopError
 __all__ = [
     "CloudError", "DeployFailed", "settings", "status", "up", "down", "deploy",
     "outputs", "stack", "delete", "reset", "environment", "use_local_cloud", "private_cloud",
-    "restart_note", "credentials",
+    "restart_note", "credentials", "local_client",
 ]
 
 
@@ -335,6 +335,20 @@ def environment(s: Settings) -> dict[str, str]:
         **credentials(s).environment(),
         "WORKSHOP_PORT": str(s.port),
     }
+
+
+def local_client(service: str, *, port: int | None = None) -> Any:
+    """A boto3 client of the local cloud, with its endpoint and this installation's keys,
+    whatever this process's boto3 is pointed at (the aws target, another profile)."""
+    import boto3
+
+    variables = environment(settings(port=port))
+    session = boto3.session.Session(
+        aws_access_key_id=variables["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=variables["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=variables.get("AWS_SESSION_TOKEN"),
+        region_name=variables["AWS_REGION"])
+    return session.client(service, endpoint_url=variables["AWS_ENDPOINT_URL"])
 
 
 def use_local_cloud(*, port: int | None = None) -> dict[str, str]:

@@ -20,7 +20,7 @@ import os
 from typing import Any
 
 from . import sam_cli
-from .cloud import CloudError, environment, settings
+from .cloud import CloudError, local_client, settings
 
 __all__ = ["StackMissing", "StackReadError", "client", "deployed_name", "describe",
            "outputs", "resources"]
@@ -61,13 +61,7 @@ def client(*, target: str | None = None, port: int | None = None) -> Any:
         # AWS_DEFAULT_REGION); AWS_ENDPOINT_URL, when set, still applies.
         return boto3.Session(region_name=os.environ.get("AWS_REGION") or None).client(
             "cloudformation")
-    variables = environment(settings(port=port))
-    session = boto3.session.Session(
-        aws_access_key_id=variables["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=variables["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=variables.get("AWS_SESSION_TOKEN"),
-        region_name=variables["AWS_REGION"])
-    return session.client("cloudformation", endpoint_url=variables["AWS_ENDPOINT_URL"])
+    return local_client("cloudformation", port=port)
 
 
 def deployed_name(stack_name: str, *, target: str | None = None) -> str:

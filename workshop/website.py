@@ -90,13 +90,7 @@ def _s3_client(target: str, port: int | None) -> Any:
 
     if target == "aws":
         return boto3.client("s3")
-    variables = cloud.environment(cloud.settings(port=port))
-    session = boto3.session.Session(
-        aws_access_key_id=variables["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=variables["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=variables.get("AWS_SESSION_TOKEN"),
-        region_name=variables["AWS_REGION"])
-    return session.client("s3", endpoint_url=variables["AWS_ENDPOINT_URL"])
+    return cloud.local_client("s3", port=port)
 
 
 def _target(target: str | None) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import boto3
+from zip_packages import zipped
 
 from workshop import cloud as lifecycle
 
@@ -76,16 +75,8 @@ def test_two_stacks_publishing_one_layer_name_get_versions_of_their_own(
     lambda_client.delete_layer_version(LayerName=name, VersionNumber=int(number))
     assert lambda_client.get_layer_version_by_arn(Arn=second)["LayerVersionArn"] == second
     published = lambda_client.publish_layer_version(
-        LayerName=name, Content={"ZipFile": _zipped({"python/greeting.py": "X = 1\n"})})
+        LayerName=name, Content={"ZipFile": zipped({"python/greeting.py": "X = 1\n"})})
     assert published["Version"] > int(second.rsplit(":", 1)[1])  # never a number given before
-
-
-def _zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def test_the_same_layer_content_from_another_folder_keeps_the_layer(cloud: dict,

@@ -4,14 +4,13 @@ name local folders."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
 import test_deployer
 from test_deployer import Cloud, write
+from zip_packages import zipped
 
 from workshop.emulator.deployer import TemplateError
 
@@ -50,14 +49,6 @@ Resources:
       DefinitionUri: s3://%s/machine.asl.json
       Role: arn:aws:iam::123456789012:role/states
 """
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def upload(cloud: Cloud, key: str, data: bytes) -> None:
