@@ -16,11 +16,12 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
+from room_games import play_room_game, player_url
 
 from workshop import cloud as lifecycle
-from workshop.notebook.trivia_bots import Bots
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 ROOM = "127.0.0.2"
@@ -80,26 +81,18 @@ def test_the_pages_load_from_the_room_address(classroom: dict) -> None:
 
 
 def test_a_room_game_is_joined_through_the_room_address(classroom: dict) -> None:
-    process = subprocess.Popen(
-        # 100 s to answer is 1 s at the time scale of 0.01: time for the bot's answer.
-        [sys.executable, "-m", "workshop", "room", "--start-when", "1", "--questions", "1",
-         "--wait", "100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ))
-    try:
-        assert process.stdout is not None
-        header = [process.stdout.readline() for _ in range(3)]
+    def joining(lines: IO[str]) -> tuple[str, str]:
+        header = [lines.readline() for _ in range(3)]
         game_id = header[0].removeprefix("Trivia game ").strip()
         assert header[1].strip() == (
             f"in a browser:  {room_lines(classroom['deploy'])['TriviaPageURL']}?game={game_id}")
-        learner_url = next(line.split('Player("', 1)[1].split('"', 1)[0]
-                           for line in iter(process.stdout.readline, "") if 'Player("' in line)
+        learner_url = player_url(lines)
         assert learner_url.startswith(f"ws://{ROOM}:{classroom['port']}/")
-        with Bots(learner_url, {"Ada": 1.0}, seed=1) as bots:
-            bots.join(game_id)
-            out, err = process.communicate(timeout=120)
-            expected = bots.expected_scores()
-    finally:
-        process.kill()
-    assert process.returncode == 0, err
+        return game_id, learner_url
+
+    # 100 s to answer is 1 s at the time scale of 0.01: time for the bot's answer.
+    out, expected = play_room_game(["--start-when", "1", "--questions", "1", "--wait", "100"],
+                                   joining=joining, players={"Ada": 1.0}, seed=1,
+                                   env=os.environ)
     assert out.split("leaderboard:\n", 1)[1].split() == ["1.", "Ada", str(expected["Ada"])]
     assert expected["Ada"] > 0          # always right: the one question earned points

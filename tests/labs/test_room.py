@@ -7,11 +7,11 @@ their answers earned.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from typing import IO
 
 import pytest
 from labtools import eventually
+from room_games import play_room_game
 
 from workshop import room
 from workshop.notebook.trivia_bots import Bots
@@ -63,22 +63,14 @@ def test_a_room_game_ranks_everyone_but_the_host(game: dict) -> None:
 
 
 def test_the_room_command_hosts_a_game_to_its_leaderboard(game: dict) -> None:
-    command = [sys.executable, "-m", "workshop", "room", "--stack-name", "game",
-               "--start-when", "2", "--questions", "2", "--wait", "100"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(2)]
-        assert "loopback only" in lines[0], lines
-        game_id = lines[1].removeprefix("Trivia game ").strip()
-        with Bots(game["WebSocketURL"], {"Ada": 1.0, "Bo": 0.0}, seed=5) as bots:
-            bots.join(game_id)
-            out, err = process.communicate(timeout=120)
-            expected = bots.expected_scores()
-    finally:
-        process.kill()
-    assert process.returncode == 0, err
+    def joining(lines: IO[str]) -> tuple[str, str]:
+        header = [lines.readline() for _ in range(2)]
+        assert "loopback only" in header[0], header
+        return header[1].removeprefix("Trivia game ").strip(), game["WebSocketURL"]
+
+    out, expected = play_room_game(
+        ["--stack-name", "game", "--start-when", "2", "--questions", "2", "--wait", "100"],
+        joining=joining, players={"Ada": 1.0, "Bo": 0.0}, seed=5)
     assert "  joined: Ada" in out and "  joined: Bo" in out
     board = out.split("leaderboard:\n", 1)[1].splitlines()
     assert [line.split()[1:] for line in board] == [

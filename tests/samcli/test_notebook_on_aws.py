@@ -32,15 +32,16 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pytest
+from room_games import play_room_game, player_url
 
 from workshop.cloud import private_cloud
 from workshop.exercises import Workspace, all_exercises, lab_files
 from workshop.exercises.catalog import LABS
 from workshop.exercises.workspace import WORKSPACE_VARIABLE
 from workshop.notebook.checks import STRICT_VARIABLE
-from workshop.notebook.trivia_bots import Bots
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 OTHERS_VARIABLE = "WORKSHOP_AWS_NOTEBOOKS"
@@ -76,25 +77,17 @@ def run_notebooks(env: dict[str, str], names: Sequence[str]) -> None:
 def host_a_room_game(env: dict[str, str]) -> None:
     """`workshop room --target aws` (with --region) hosts a game on the deployed stack; a
     bot joins with what the room is told and ends on the leaderboard."""
-    process = subprocess.Popen(
-        # 100 s to answer is 1 s at the time scale of 0.01: time for the bot's answer.
-        [sys.executable, "-m", "workshop", "room", "--target", "aws", "--region",
-         env["AWS_REGION"], "--start-when", "1", "--questions", "1", "--wait", "100"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        game_id = process.stdout.readline().removeprefix("Trivia game ").strip()
-        page = process.stdout.readline().split("in a browser:", 1)[-1].strip()
+    def joining(lines: IO[str]) -> tuple[str, str]:
+        game_id = lines.readline().removeprefix("Trivia game ").strip()
+        page = lines.readline().split("in a browser:", 1)[-1].strip()
         assert page.endswith(f"?game={game_id}") and "workshop-website" in page, page
-        url = next(line.split('Player("', 1)[1].split('"', 1)[0]
-                   for line in iter(process.stdout.readline, "") if 'Player("' in line)
-        with Bots(url, {"Ada": 1.0}, seed=1) as bots:
-            bots.join(game_id)
-            out, err = process.communicate(timeout=120)
-            expected = bots.expected_scores()
-    finally:
-        process.kill()
-    assert process.returncode == 0, err
+        return game_id, player_url(lines)
+
+    # 100 s to answer is 1 s at the time scale of 0.01: time for the bot's answer.
+    out, expected = play_room_game(
+        ["--target", "aws", "--region", env["AWS_REGION"], "--start-when", "1",
+         "--questions", "1", "--wait", "100"],
+        joining=joining, players={"Ada": 1.0}, seed=1, env=env)
     assert out.split("leaderboard:\n", 1)[1].split() == ["1.", "Ada", str(expected["Ada"])]
 
 
