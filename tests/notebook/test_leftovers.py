@@ -17,9 +17,9 @@ from pathlib import Path
 import boto3
 import pandas as pd
 import pytest
+from sam_required import without_sam_cli
 
 from workshop import cloud as lifecycle
-from workshop import sam_cli
 from workshop.notebook import cleanup, leftovers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "e2e"
@@ -150,15 +150,13 @@ def test_layer_versions_sam_sync_published_are_listed_then_deleted(own_cloud: di
                                                          VersionNumber=int(version))
 
 
-def test_the_dependency_layer_prefix_is_the_sam_clis() -> None:
+def test_the_dependency_layer_prefix_is_the_sam_clis(sam: Path) -> None:
     """The SAM CLI's own name for a dependency layer starts with the prefix (its tool
     environment's Python, when it is installed)."""
-    try:
-        python = sam_cli.find().resolve().parent / "python"
-    except sam_cli.SamCliMissing:
-        pytest.skip("the SAM CLI is not installed (make sam)")
+    python = sam.resolve().parent / "python"
     if not python.exists():
-        pytest.skip(f"no Python next to the SAM CLI ({python.parent})")
+        # A SAM CLI from AWS's standalone installer has no importable samcli beside it.
+        without_sam_cli(f"no Python next to the SAM CLI ({python.parent})")
     named = subprocess.run(
         [str(python), "-c", "from samcli.lib.bootstrap.nested_stack.nested_stack_builder "
          "import NestedStackBuilder as B; print(B.get_layer_name("
